@@ -93,6 +93,48 @@ def test_failing_indicator_records_error_and_others_run():
         base._REGISTRY.pop("_test_exploding", None)
 
 
+class _OutOfMemoryOnce(Indicator):
+    """Test-only indicator that runs out of GPU memory on its first attempt (as when processes share a GPU)."""
+
+    name = "_test_oom_once"
+    paper = "test"
+    attempts = 0
+
+    def compute(self, probe):
+        type(self).attempts += 1
+        if type(self).attempts == 1:
+            probe.cached("big pass", lambda: 1)
+            raise torch.OutOfMemoryError("CUDA out of memory (simulated)")
+        assert "big pass" not in probe._cache, "the retry must start from a cleared cache"
+        return 7.0
+
+
+def test_out_of_memory_is_retried_once_then_recorded():
+    register(_OutOfMemoryOnce)
+    try:
+        x, y = torch.randn(4, 3, 8, 8), torch.randint(0, 10, (4,))
+        model = mlp(in_features=192, hidden=(8,))
+        result = zeroscore.score(model, x, y, indicators=["_test_oom_once"])
+        assert result["_test_oom_once"] == 7.0 and not result.errors
+        _OutOfMemoryOnce.attempts = -5  # fails on both attempts now
+        _OutOfMemoryOnce.compute = lambda self, probe: (_ for _ in ()).throw(torch.OutOfMemoryError("still"))
+        result = zeroscore.score(model, x, y, indicators=["_test_oom_once"])
+        assert math.isnan(result["_test_oom_once"]) and "OutOfMemoryError" in result.errors["_test_oom_once"]
+    finally:
+        from zeroscore.indicators import base
+
+        base._REGISTRY.pop("_test_oom_once", None)
+
+
+def test_gpu_jacobian_chunk_shrinks_for_big_models():
+    from zeroscore.probe import _gpu_chunk_size
+
+    small, big = nn.Linear(100, 10), nn.Linear(10_000, 5_000)  # 1e3 vs 5e7 weights
+    assert _gpu_chunk_size(small, 64) == 64
+    assert 1 <= _gpu_chunk_size(big, 64) < 8
+    assert _gpu_chunk_size(big, 16) >= _gpu_chunk_size(big, 64)
+
+
 def test_probe_restores_batchnorm_stats_between_indicators():
     torch.manual_seed(0)
     model = SmallResNet(width=4)

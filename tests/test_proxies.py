@@ -460,13 +460,28 @@ def test_az_components_by_hand(img_batch):
         s = float(torch.linalg.svdvals(a.T @ b / b.shape[0]).max())
         t.append(-s - 1 / (s + 1e-6) + 2)
     r = zeroscore.score(ThreeBlocks(), x, y, seed=0, indicators={
-        "az_expressivity": {"init": None}, "az_progressivity": {"init": None},
-        "az_trainability": {"init": None}, "az_complexity": {}, "flops": {}})
+        "az_expressivity": {"init": None, "inputs": "data"}, "az_progressivity": {"init": None, "inputs": "data"},
+        "az_trainability": {"init": None, "inputs": "data"}, "az_complexity": {}, "flops": {}})
     assert not r.errors, r.errors
     assert r["az_expressivity"] == pytest.approx(sum(e), rel=1e-6)
     assert r["az_progressivity"] == pytest.approx(min(e[1] - e[0], e[2] - e[1]), rel=1e-5, abs=1e-9)
     assert r["az_trainability"] == pytest.approx(sum(t) / 2, rel=1e-5)
     assert r["az_complexity"] == r["flops"]
+
+
+def test_az_default_input_is_a_seeded_gaussian_batch_of_the_batch_shape(img_batch):
+    # the reference's NB201 protocol: az_nas gets no loader, compute_nas_score draws torch.randn(batch shape)
+    x, y = img_batch
+    gauss = torch.randn(x.shape, generator=torch.Generator().manual_seed(derived_seed(3, "az_nas_input")))
+    names = ["az_expressivity", "az_progressivity", "az_trainability"]
+    default = zeroscore.score(ThreeBlocks(), x, y, seed=3, indicators=names)
+    on_gauss = zeroscore.score(ThreeBlocks(), gauss, y, seed=3, indicators={n: {"inputs": "data"} for n in names})
+    on_data = zeroscore.score(ThreeBlocks(), x, y, seed=3, indicators={n: {"inputs": "data"} for n in names})
+    for n in names:
+        assert default[n] == pytest.approx(on_gauss[n], rel=1e-9), n
+    assert default["az_expressivity"] != pytest.approx(on_data["az_expressivity"], rel=1e-3)
+    with pytest.raises(ValueError, match="inputs must be"):
+        zeroscore.get_indicator("az_expressivity", inputs="images").compute(Probe(ThreeBlocks(), x))
 
 
 def test_az_identity_block_is_minus_inf(img_batch):

@@ -143,6 +143,33 @@ def test_failures_are_rows_not_crashes(tmp_path):
     assert back[back["arch"] == "4"]["error"].isna().all()
 
 
+def test_forget_failed_then_rerun_recomputes_only_those(tmp_path):
+    _run(ToySpace(), ["4", "13"], tmp_path)
+    with open_store(tmp_path / "s.sqlite") as st:
+        assert st.forget_failed("no such text") == 0
+        assert st.forget_failed("unlucky") == 2  # both rows of the unbuildable arch
+        assert st.count() == 2
+    df = _run(ToySpace(), ["4", "13"], tmp_path)  # resumes: arch 13 again, arch 4 untouched
+    assert len(df) == 4 and df[df["arch"] == "13"]["error"].notna().all()
+    assert len(load_runs(tmp_path / "s.sqlite")) == 2
+
+
+def test_merge_stores_from_two_machines(tmp_path):
+    a = _run(ToySpace(), ["4", "5"], tmp_path, name="a.sqlite")
+    _run(ToySpace(), ["5", "6"], tmp_path, name="b.sqlite", run_info={"command": "machine b"})
+    with open_store(tmp_path / "m.sqlite") as st:
+        assert st.merge(tmp_path / "a.sqlite") == 4
+        assert st.merge(tmp_path / "b.sqlite") == 2  # arch 5 is already there: kept as it was
+        assert st.merge(tmp_path / "b.sqlite") == 0
+    merged = load_scores(tmp_path / "m.sqlite")
+    assert sorted(set(merged["arch"])) == ["4", "5", "6"] and len(merged) == 6
+    runs = load_runs(tmp_path / "m.sqlite").set_index("run_id")
+    six = merged[merged["arch"] == "6"]
+    assert (runs.loc[six["run_id"], "command"] == "machine b").all()  # rows point to their re-numbered run
+    five = merged[merged["arch"] == "5"].sort_values("indicator")
+    assert five["value"].tolist() == a[a["arch"] == "5"].sort_values("indicator")["value"].tolist()
+
+
 def test_thin_linear_regions_protocol():
     space = ToySpace()
     thin, = plan_indicators(["linear_regions"], space, thin_linear_regions=True)

@@ -144,7 +144,7 @@ class Probe:
         self._pristine_training = {name: m.training for name, m in self.model.named_modules()}
         self._cache: dict[Any, Any] = {}
         #: vjps vectorised at once when building per-sample Jacobians (8 was fastest on CPU; larger on GPU)
-        self.jacobian_chunk_size = 8 if self.device.type == "cpu" else 64
+        self.jacobian_chunk_size = 8 if self.device.type == "cpu" else _gpu_chunk_size(self.model, self.batch_size)
         self._param_sets: dict[int, dict[str, torch.Tensor]] = {}
 
     # ------------------------------------------------------------------ basics
@@ -161,6 +161,10 @@ class Probe:
         if key not in self._cache:
             self._cache[key] = fn()
         return self._cache[key]
+
+    def clear_cache(self) -> None:
+        """Forget the memoised passes (to free memory; they are recomputed on demand)."""
+        self._cache.clear()
 
     def restore(self) -> None:
         """Put the private copy back to its pristine state (weights, buffers, training flags)."""
@@ -430,7 +434,8 @@ class Probe:
             try:
                 with BatchNormNoStats():
                     g = torch.func.vmap(torch.func.grad(loss1), in_dims=(None, 0, 0),
-                                        chunk_size=64)(sel, self.inputs, self.targets)
+                                        chunk_size=64 if self.device.type == "cpu" else self.jacobian_chunk_size
+                                        )(sel, self.inputs, self.targets)
                 return OrderedDict((n, g[n].detach()) for n in names)
             except Exception:
                 rows = []
@@ -509,6 +514,14 @@ def logits_of(output: Any) -> torch.Tensor:
     elif out.dim() > 2:
         out = out.flatten(1)
     return out
+
+
+def _gpu_chunk_size(model: nn.Module, batch_size: int, budget_bytes: float = 2e9) -> int:
+    """vjps vectorised at once on a GPU: up to 64, fewer for big models, so that the ``chunk x parameters``
+    float32 Jacobian block (and its ``chunk x batch`` backward) stays within ~2 GB: several scoring processes may
+    share one GPU, and NB101-sized networks (tens of millions of weights) ran out of memory at 64."""
+    n = sum(p.numel() for p in model.parameters())
+    return int(max(1, min(64, budget_bytes // max(1, 4 * n * max(1, batch_size // 16)))))
 
 
 def _model_device(model: nn.Module) -> torch.device:

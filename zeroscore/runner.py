@@ -183,7 +183,14 @@ def score_task(job: Job, arch: Any, seed: int, only: Sequence[str] | None = None
 
     with _RNG_LOCK:  # torch's default generator is per process: tasks in threads must not interleave
         x, y = _batch(job.dataset, job.root, job.batch_size, job.split, int(seed))
-        _score_groups(job, space, arch, seed, wanted, device, x, y, emit)
+        try:
+            _score_groups(job, space, arch, seed, wanted, device, x, y, emit)
+        finally:
+            if device is not None and str(device).startswith("cuda"):
+                import torch
+
+                # hand the cached blocks back: other worker processes may share this GPU
+                torch.cuda.empty_cache()
     return rows
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Iterable, Mapping
@@ -133,6 +134,26 @@ def score(
         probe = Probe(model, inputs, targets, seed=seed, device=device)
     result = ScoreResult()
     devices = [probe.device] if probe.device.type == "cuda" else []
+    with _full_fp32():
+        _score_into(result, probe, chosen, devices)
+    return result
+
+
+@contextlib.contextmanager
+def _full_fp32():
+    """Compute in full float32 on GPUs: cuDNN's TF32 convolutions (PyTorch's default) keep 10 mantissa bits,
+    which moves condition numbers and log-determinants and makes GPU scores disagree with CPU ones. The flags
+    are process-wide, so they are restored afterwards."""
+    old = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
+    torch.backends.cudnn.allow_tf32 = False
+    torch.backends.cuda.matmul.allow_tf32 = False
+    try:
+        yield
+    finally:
+        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
+
+
+def _score_into(result: ScoreResult, probe: Probe, chosen, devices) -> None:
     for ind in chosen:
         result.params[ind.name] = ind.get_params()
         problem = check_needs(ind, probe.targets)
@@ -143,9 +164,14 @@ def score(
             continue
         start = time.perf_counter()
         try:
-            with torch.random.fork_rng(devices=devices):
-                torch.manual_seed(derived_seed(probe.seed, ind.name))
-                value = float(ind.compute(probe))
+            try:
+                value = _compute(ind, probe, devices)
+            except torch.cuda.OutOfMemoryError:
+                # several scoring processes may share one GPU: free this one's cached passes and blocks, retry once
+                probe.clear_cache()
+                probe.restore()
+                torch.cuda.empty_cache()
+                value = _compute(ind, probe, devices)
             result.values[ind.name] = value
             if math.isnan(value):
                 result.errors[ind.name] = "indicator returned NaN"
@@ -155,4 +181,9 @@ def score(
         finally:
             probe.restore()
             result.seconds[ind.name] = time.perf_counter() - start
-    return result
+
+
+def _compute(ind, probe: Probe, devices) -> float:
+    with torch.random.fork_rng(devices=devices):
+        torch.manual_seed(derived_seed(probe.seed, ind.name))
+        return float(ind.compute(probe))

@@ -188,6 +188,40 @@ class Store:
         wanted = set(keys) if keys is not None else None
         return {(a, int(s), i, h) for a, s, i, h in rows if wanted is None or (i, h) in wanted}
 
+    def merge(self, other: str | os.PathLike) -> int:
+        """Copy the runs and score rows of the store at ``other`` into this one (e.g. parts scored on several
+        machines). Rows whose key is already here are kept as they are; ``other``'s runs get new ids and its rows
+        point to them. Returns the number of score rows added."""
+        src = sqlite3.connect(f"file:{Path(other)}?mode=ro", uri=True)
+        try:
+            runs = src.execute("SELECT run_id, created, finished, status, info FROM runs ORDER BY run_id").fetchall()
+            cols = _KEY + ["params", "value", "seconds", "error", "run_id", "created"]
+            rows = src.execute(f"SELECT {', '.join(cols)} FROM scores").fetchall()
+        finally:
+            src.close()
+        with self.transaction():
+            new_id = {}
+            for run_id, created, finished, status, info in runs:
+                cur = self.conn.execute("INSERT INTO runs (created, finished, status, info) VALUES (?, ?, ?, ?)",
+                                        (created, finished, status, info))
+                new_id[run_id] = cur.lastrowid
+            before = self.count()
+            rid = cols.index("run_id")
+            self.conn.executemany(
+                f"INSERT OR IGNORE INTO scores ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})",
+                [r[:rid] + (new_id.get(r[rid]),) + r[rid + 1:] for r in rows])
+            return self.count() - before
+
+    def forget_failed(self, match: str | None = None) -> int:
+        """Delete the rows whose indicator failed (``error`` containing ``match``, if given), so that the next
+        run computes them again (e.g. after out-of-memory errors). Returns the number of rows deleted."""
+        sql, args = "DELETE FROM scores WHERE error IS NOT NULL", []
+        if match:
+            sql += " AND instr(error, ?) > 0"
+            args.append(match)
+        with self.transaction():
+            return self.conn.execute(sql, args).rowcount
+
     def count(self) -> int:
         return int(self.conn.execute("SELECT COUNT(*) FROM scores").fetchone()[0])
 

@@ -40,7 +40,7 @@ class MeCo(Indicator):
 
     def compute(self, probe) -> float:
         x = probe.inputs[: self.batch_size]
-        results: list[float] = []
+        corrs: list[torch.Tensor] = []
         informative = [0]
 
         def hook(module, args, output):
@@ -56,10 +56,7 @@ class MeCo(Indicator):
                 corr = torch.corrcoef(fea)
             if corr.dim() < 2:
                 corr = corr.reshape(1, 1)
-            corr = torch.nan_to_num(corr, nan=0.0, posinf=0.0, neginf=0.0)
-            value = float(torch.linalg.eigvalsh(corr)[0])
-            if math.isfinite(value):
-                results.append(value)
+            corrs.append(torch.nan_to_num(corr, nan=0.0, posinf=0.0, neginf=0.0))
 
         handles = [m.register_forward_hook(hook) for m in probe.model.modules()]
         try:
@@ -80,4 +77,7 @@ class MeCo(Indicator):
                 "meco needs feature maps (a module output with several channels and several positions per sample); "
                 "every module output here is a vector"
             )
-        return float(sum(results))
+        # eigenvalues on the CPU: one small symmetric solve per module call is far slower on a GPU (a solver
+        # launch and a synchronisation each) than on the host
+        values = [float(torch.linalg.eigvalsh(c.cpu())[0]) for c in corrs]
+        return float(sum(v for v in values if math.isfinite(v)))

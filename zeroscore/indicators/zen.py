@@ -66,5 +66,9 @@ class Zen(Indicator):
             diff = (feats[0] - feats[1]).abs().double()
             nas = torch.mean(diff.reshape(diff.shape[0], -1).sum(dim=1))
             log_bn = sum(math.log(math.sqrt(float(buffers[n].double().mean()))) for n in bn_var_names)
+            if not float(nas) > 0:
+                raise ValueError("zen: the pre-pooling features do not change when the input is perturbed (the "
+                                 "network's output does not depend on its input), so log(0) is undefined; the "
+                                 "reference's torch.log gives -inf")
             scores.append(math.log(float(nas)) + log_bn)
         return float(sum(scores) / len(scores))
