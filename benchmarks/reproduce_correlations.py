@@ -59,7 +59,7 @@ SETTINGS = {
     "sss-imagenet16": ("nats_sss", "imagenet16_standin", "imagenet16_test_acc"),
     "nb101-cifar10": ("nb101", "cifar10", "val_accuracy"),
 }
-DEFAULT_CORE = "naswot,params,flops,synflow,snip,grad_norm,l2_norm,plain,linear_regions,meco,swap"
+DEFAULT_CORE = "naswot,params,flops,synflow,snip,grad_norm,l2_norm,plain,linear_regions,meco,meco_opt,swap"
 DEFAULT_EXPENSIVE = "ntk_cond,ntk_generalization,jacobian_isometry,block_isometry,gradsign,grasp"
 ENSEMBLES = {  # name -> (method, components); components missing from a run are skipped
     "TE-NAS rank_sum(ntk_cond+linear_regions)": ("rank_sum", ["ntk_cond", "linear_regions"]),

@@ -359,6 +359,23 @@ def test_meco_matches_reference_hooks(img_batch):
                                                              abs=1e-9)
 
 
+def test_meco_opt_uses_all_channels_when_they_fit_and_grows_with_width():
+    torch.manual_seed(0)
+    x = torch.randn(1, 3, 8, 8)  # P = 64 positions per channel
+
+    def conv(width):
+        torch.manual_seed(width)
+        return nn.Sequential(nn.Conv2d(3, width, 3, padding=1))
+
+    plain = zeroscore.score(conv(16), x, indicators=["meco"])["meco"]
+    assert zeroscore.score(conv(16), x, indicators={"meco_opt": {"channels": 16}})["meco_opt"] == pytest.approx(plain)
+    # the full C x C minimum eigenvalue collapses as C approaches P; k random channels times C / k does not
+    meco = {w: zeroscore.score(conv(w), x, indicators=["meco"])["meco"] for w in (8, 64)}
+    opt = {w: zeroscore.score(conv(w), x, indicators=["meco_opt"])["meco_opt"] for w in (8, 64)}
+    assert meco[64] < meco[8] and opt[64] > opt[8], (meco, opt)
+    assert opt[8] == pytest.approx(meco[8])  # 8 channels: nothing to subsample
+
+
 def test_meco_not_applicable_to_vectors(vec_batch):
     x, y = vec_batch
     assert "feature maps" in zeroscore.score(fixed_mlp(), x, y, indicators=["meco"]).errors["meco"]
