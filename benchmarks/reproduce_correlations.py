@@ -395,6 +395,16 @@ def _reached(corr: pd.DataFrame, target_n: int = 1000) -> str:
     return text
 
 
+def _plots(plot_dir: Path, setting: str, scores: pd.DataFrame, gt: pd.DataFrame, target: str) -> None:
+    from zeroscore import plots
+
+    plot_dir.mkdir(parents=True, exist_ok=True)
+    single = scores[~scores["indicator"].isin(ENSEMBLES)]
+    plots.score_vs_accuracy_grid(single, gt, target, plot_dir / f"{setting}_vs_accuracy.png", ncols=6, dpi=70,
+                                 title=f"{setting}: indicator vs {target}")
+    plots.indicator_heatmap(single, plot_dir / f"{setting}_heatmap.png", dpi=70, title=f"{setting}: Spearman between indicators")
+
+
 def report(args) -> None:
     from zeroscore import analysis, data, spaces
     from zeroscore.runner import plan_indicators
@@ -457,6 +467,7 @@ def report(args) -> None:
             + f"; indicators use the longest complete prefix: n per row below (max {n_max})",
             ("* NB101: the sample has 500 cells; " + _reached(corr, 500) if space_name == "nb101" else
              "* n >= 1000 (the target for NB201/SSS): " + _reached(corr)),
+            "* differences from published values are explained in `correlations_notes.md`",
             "* positive = agrees with accuracy (lower-is-better indicators negated); CI = 95 % percentile bootstrap "
             f"({args.bootstrap} resamples); top10 = fraction of the predicted top-10 % in the true top-10 %",
             "* computed by (rows per machine and command; the report itself: "
@@ -491,6 +502,10 @@ def report(args) -> None:
             for _, r in ref.iterrows():
                 lines.append(f"| {r['published scores']} | {r['n']} | {r['spearman']:.3f} | {r['ours']:.3f} | "
                              f"{r['agreement']:.3f} | {r['source']} |")
+        if args.plots:
+            _plots(outdir / "plots", setting, scores, gt, target)
+            lines += ["", f"Plots: `plots/{setting}_vs_accuracy.png` (score vs accuracy, rho in each panel), "
+                          f"`plots/{setting}_heatmap.png` (indicator x indicator Spearman)."]
         (outdir / f"correlations_{setting}.md").write_text("\n".join(lines) + "\n")
         all_provenance.append(provenance)
         for _, r in corr.iterrows():
@@ -526,11 +541,15 @@ def report(args) -> None:
                 f"{len(full)} indicators ({', '.join(full) or 'none'}); the others have the n given in the table "
                 "below (GPU time of this session ran out; the script resumes the store to go further)",
                 "* per-setting files `correlations_<setting>.md` have n, 95 % CIs, Kendall, Pearson, top-10 %, timing "
-                "and the published values with their sources and our difference",
+                "and the published values with their sources and our difference; **where and why we differ from "
+                "published values: `correlations_notes.md`**",
                 f"* cells with n < {args.min_n_summary} are shown as – here (their numbers, with CIs, are in the "
                 "per-setting files)",
                 "", analysis.to_markdown(tab), "", "n per cell:", "", analysis.to_markdown(ns, bold_best=False, digits=0)]
         (outdir / "correlations_summary.md").write_text("\n".join(text) + "\n")
+        (outdir / "correlations_summary.tex").write_text(analysis.to_latex(
+            tab, caption="Spearman rank correlation of each indicator with test accuracy (direction-aware); "
+                         "n per cell in correlations_summary.md", label="tab:zeroscore-correlations") + "\n")
         print(f"wrote {outdir / 'correlations_summary.md'}", flush=True)
 
 
@@ -564,6 +583,7 @@ def main(argv=None) -> int:
     p.add_argument("--retry-failed", default=None, metavar="TEXT",
                    help="first delete stored rows whose error contains TEXT (e.g. OutOfMemoryError) to recompute them")
     p.add_argument("--report-only", action="store_true")
+    p.add_argument("--no-plots", dest="plots", action="store_false", help="skip the PNG plots of the report")
     p.add_argument("--no-report", action="store_true")
     p.add_argument("--no-progress", action="store_true")
     p.add_argument("--command-used", default=None, help="command line to print in the results (default: argv)")
