@@ -25,7 +25,7 @@ class MeCo(Indicator):
     the reference. Eigenvalues in float64 with a symmetric solver (the reference: float32 ``torch.linalg.eig``).
     A model none of whose modules outputs a map with several channels and positions (an MLP) is not
     applicable. A BatchNorm1d in train mode cannot run on one sample: use ``bn_train=False`` there. Higher is
-    better. ``channels=k`` gives the reference's ``meco_opt`` (registered as ``meco_opt``).
+    better. The reference's ``meco_opt`` (random channel subsets) is registered as ``meco_opt``.
 
     Widths: for nearly independent channels ``lambda_min`` sits near the Marchenko-Pastur edge
     ``(1 - sqrt(C / P))^2`` (``P`` positions), so it falls as a layer gets wider and is 0 once ``C >= P``. On
@@ -39,10 +39,13 @@ class MeCo(Indicator):
     paper = "MeCo (Jiang et al., NeurIPS 2023)"
     cost = "forward"
 
-    def __init__(self, batch_size: int = 1, bn_train: bool = True, channels: int | None = None):
+    #: channels drawn per module output (``None``: all); ``meco_opt`` makes it a hyper-parameter. A class attribute
+    #: here so that MeCo's parameters (and the store keys of its scores) stay those of the paper.
+    channels: int | None = None
+
+    def __init__(self, batch_size: int = 1, bn_train: bool = True):
         self.batch_size = batch_size
         self.bn_train = bn_train
-        self.channels = channels
 
     def compute(self, probe) -> float:
         x = probe.inputs[: self.batch_size]

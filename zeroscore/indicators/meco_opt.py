@@ -23,4 +23,5 @@ class MeCoOpt(MeCo):
     paper = "MeCo_opt (Jiang et al., NeurIPS 2023; authors' code)"
 
     def __init__(self, batch_size: int = 1, bn_train: bool = True, channels: int | None = 8):
-        super().__init__(batch_size=batch_size, bn_train=bn_train, channels=channels)
+        super().__init__(batch_size=batch_size, bn_train=bn_train)
+        self.channels = channels
