@@ -81,12 +81,8 @@ def main(argv=None) -> int:
              f"of `space.sample(1000, seed={args.seed})`; one seed; batch 64 of the setting's data (its shape only, "
              "for the Gaussian input). AZ-NAS = `sum log(rank / n)` over the three components and `az_complexity` "
              "(FLOPs). Published (AZ-NAS's `NB201/tss_general.ipynb`, all 15,625 cells, CIFAR-10): 0.913.", "",
-             "| setting | n | input | " + " | ".join(COMPONENTS + ["AZ-NAS"]) + " |",
-             "| :-- | --: | :-- |" + " --: |" * (len(COMPONENTS) + 1)]
-    for _, r in wide.iterrows():
-        lines.append(f"| {r['setting']} | {r['n']} | {r['input']} | "
-                     + " | ".join(f"{r[c]:.3f}" for c in COMPONENTS + ["AZ-NAS"]) + " |")
-    text = "\n".join(lines) + "\n"
+             analysis.to_markdown(wide, bold_best=False, index=False)]
+    text = "\n".join(lines)
     if args.out:
         args.out.write_text(text)
     sys.stdout.write(text)

@@ -61,19 +61,18 @@ def main(argv=None) -> int:
 
     a, b = load_scores(args.store_a), load_scores(args.store_b)
     tab = agreement(a, b)
-    fmt = {"median rel. diff": "{:.1e}", "max rel. diff": "{:.1e}", "Spearman a vs b": "{:.4f}"}
+    from zeroscore.analysis import to_markdown
+
+    shown = tab.copy()
+    for col in ("median rel. diff", "max rel. diff"):  # spans many orders of magnitude: scientific notation
+        shown[col] = [f"{v:.1e}" if np.isfinite(v) else "–" for v in tab[col]]
     lines = ["# Same keys, two stores: do the values agree?", "",
              f"Command: `python benchmarks/{Path(__file__).name} {' '.join(sys.argv[1:] if argv is None else argv)}`",
              "", f"* store a: `{args.store_a}`: {_machines(args.store_a)}",
              f"* store b: `{args.store_b}`: {_machines(args.store_b)}",
              "* a key = (space, arch, dataset, batch size, split, seed, indicator, indicator parameters); rel. diff "
-             "= |a - b| / max(|a|, |b|)", "",
-             "| " + " | ".join(tab.columns) + " |", "| :-- |" + " --: |" * (len(tab.columns) - 1)]
-    for _, r in tab.iterrows():
-        cells = [fmt[c].format(r[c]) if c in fmt and np.isfinite(r[c]) else ("–" if c in fmt else str(r[c]))
-                 for c in tab.columns]
-        lines.append("| " + " | ".join(cells) + " |")
-    text = "\n".join(lines) + "\n"
+             "= |a - b| / max(|a|, |b|)", "", to_markdown(shown, bold_best=False, digits=4, index=False)]
+    text = "\n".join(lines)
     if args.out:
         args.out.write_text(text)
     sys.stdout.write(text)

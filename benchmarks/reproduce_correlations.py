@@ -252,13 +252,9 @@ def _tier(args, label: str, indicators: list[str], limit: int, minutes: float) -
 def run(args) -> None:
     args.executor = None
     if args.workers > 1:  # one pool for the whole run: spawning workers per score_many call would dominate
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
+        from zeroscore.runner import process_pool
 
-        from zeroscore.runner import _limit_threads
-
-        args.executor = ProcessPoolExecutor(args.workers, mp_context=multiprocessing.get_context("spawn"),
-                                            initializer=_limit_threads, initargs=(args.threads,))
+        args.executor = process_pool(args.workers, args.threads)
     try:
         _run_tiers(args)
     finally:

@@ -269,6 +269,16 @@ def _limit_threads(n: int = 1) -> None:
     torch.set_num_threads(n)
 
 
+def process_pool(workers: int, threads: int = 1) -> Executor:
+    """A pool of ``workers`` spawned processes with ``threads`` torch threads each, for ``executor=``. Reuse one
+    pool across many :func:`score_many` calls (spawning workers costs seconds); shut it down when done."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=_limit_threads,
+                               initargs=(threads,))
+
+
 def _make_executor(executor):
     """-> (kind, object, owned): kind "serial" | "futures" | "ray"."""
     if executor is None or executor in ("serial", "none", "local-serial"):
@@ -280,9 +290,7 @@ def _make_executor(executor):
         from concurrent.futures import ProcessPoolExecutor
 
         n = int(executor.split(":")[1]) if ":" in executor else (os.cpu_count() or 1)
-        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"), initializer=_limit_threads,
-                                   initargs=(1,))
-        return "futures", pool, True
+        return "futures", process_pool(n), True
     if isinstance(executor, str) and (executor in ("ray", "auto") or executor.startswith("ray://")):
         import ray
 
