@@ -117,13 +117,55 @@ for _setting, _v in zip(("nb201-cifar10", "nb201-cifar100", "nb201-imagenet16"),
 _pub("nb201-cifar10", "AZ-NAS log_rank(az_*)", 0.913,
      "cvlab-yonsei/AZ-NAS NB201/tss_general.ipynb, saved output: all 15,625 cells, Gaussian input, Kendall 0.741")
 
+# ZiCo (Li et al., ICLR 2023) Tables 1 and 3: ZiCo's authors re-ran every proxy with its authors' code on NATS-Bench
+# TSS (= NB201) and SSS, Spearman with test accuracy (direction-aware). "NTK" is their TE-NAS/NASI NTK row.
+_ZICO = ("ZiCo (Li et al., ICLR 2023, arXiv 2301.11300v3) Tables 1/3: the proxies re-run by ZiCo's authors with each "
+         "proxy's official code, NATS-Bench TSS/SSS vs test acc.; number of architectures not stated")
+_ZICO_ROWS = {  # indicator -> (NB201 C10, C100, IN16, SSS C10, C100, IN16), Spearman
+    "grad_norm": (0.63, 0.63, 0.58, 0.51, 0.49, 0.67), "snip": (0.63, 0.63, 0.58, 0.59, 0.62, 0.76),
+    "grasp": (0.54, 0.51, 0.56, -0.13, 0.01, 0.42), "fisher": (0.55, 0.55, 0.50, 0.44, 0.55, 0.47),
+    "synflow": (0.73, 0.76, 0.75, 0.81, 0.80, 0.57), "naswot": (0.77, 0.80, 0.78, 0.63, 0.59, 0.59),
+    "ntk_cond": (0.44, 0.43, 0.63, 0.26, 0.06, 0.30), "gradsign": (0.77, 0.79, 0.78, 0.30, 0.27, 0.05),
+    "zen": (0.38, 0.36, 0.40, 0.69, 0.71, 0.87), "flops": (0.73, 0.71, 0.67, 0.28, 0.30, 0.53),
+    "params": (0.75, 0.73, 0.69, 0.72, 0.73, 0.84), "zico": (0.80, 0.81, 0.79, 0.73, 0.75, 0.88)}
+for _ind, _vals in _ZICO_ROWS.items():
+    for _setting, _v in zip(("nb201-cifar10", "nb201-cifar100", "nb201-imagenet16", "sss-cifar10", "sss-cifar100",
+                             "sss-imagenet16"), _vals):
+        _pub(_setting, _ind, _v, _ZICO)
+# NAS-Bench-Suite-Zero's paper, Figure 2 (its Figure 6 prints the same rows): 1000 random architectures per benchmark,
+# batch 64, Spearman with *validation* accuracy
+_SUITE_FIG = ("NAS-Bench-Suite-Zero (Krishnakumar et al., NeurIPS 2022 D&B, arXiv 2210.03230v1) Fig. 2: 1000 random "
+              "architectures, batch 64, vs validation acc.")
+_SUITE_ROWS = {  # indicator -> (NB101 C10, NB201 C10, C100, IN16)
+    "plain": (-0.32, -0.26, -0.21, -0.22), "grasp": (0.27, 0.51, 0.54, 0.55), "fisher": (-0.28, 0.50, 0.54, 0.48),
+    "epe_nas": (0.00, 0.70, 0.60, 0.33), "grad_norm": (-0.25, 0.58, 0.63, 0.57), "snip": (-0.19, 0.58, 0.63, 0.57),
+    "synflow": (0.31, 0.73, 0.76, 0.75), "l2_norm": (0.50, 0.68, 0.72, 0.69), "params": (0.37, 0.72, 0.73, 0.69),
+    "zen": (0.59, 0.35, 0.35, 0.39), "jacov": (-0.29, 0.75, 0.71, 0.71), "flops": (0.36, 0.69, 0.71, 0.67),
+    "naswot": (0.31, 0.77, 0.80, 0.77)}
+for _ind, _vals in _SUITE_ROWS.items():
+    for _setting, _v in zip(("nb101-cifar10", "nb201-cifar10", "nb201-cifar100", "nb201-imagenet16"), _vals):
+        _pub(_setting, _ind, _v, _SUITE_FIG)
+# NASWOT paper (Mellor et al., ICML 2021, PMLR v139) Figure 3: Kendall's tau printed over each panel
+_NASWOT = ("NASWOT (Mellor et al., ICML 2021) Fig. 3: Kendall's tau over each panel, ~1000 sampled networks, vs "
+           "validation acc.")
+for _setting, _v in zip(("nb201-cifar10", "nb201-cifar100", "nb201-imagenet16", "nb101-cifar10"),
+                        (0.574, 0.611, 0.549, 0.285)):
+    _pub(_setting, "naswot", _v, _NASWOT, "kendall")
+_pub("nb201-cifar10", "AZ-NAS log_rank(az_*)", 0.741,
+     "cvlab-yonsei/AZ-NAS NB201/tss_general.ipynb, saved output: all 15,625 cells, Gaussian input, Spearman 0.913",
+     "kendall")
+_pub("nb201-cifar10", "meco", 0.89, "MeCo (Jiang et al., NeurIPS 2023) abstract: '0.89 on NATS-Bench-TSS with "
+     "CIFAR-10' (the abstract names no metric; the paper's tables are Spearman)")
+
 #: what could not be verified from stored sources is left out rather than quoted from memory
 PUBLISHED_NOTE = (
     "Published values are listed only where the number could be checked in a stored source: the authors' "
     "notebooks of Abdelfattah et al. (ICLR 2021), the per-architecture score files in zc_proxies_reference/ "
-    "(NAS-Bench-Suite-Zero/NASLib, Zen, NASWOT v1, MONET) and the AZ-NAS table as listed by wizwand.com. TE-NAS, "
-    "ZiCo, MeCo, SWAP and NASWOT-paper tables could not be consulted here, so those rows have no published value. "
-    "Published numbers use all (or most) cells, their own batch/seed and often validation instead of test accuracy."
+    "(NAS-Bench-Suite-Zero/NASLib, Zen, NASWOT v1, MONET), the texts of the ZiCo, NAS-Bench-Suite-Zero and NASWOT "
+    "papers, the AZ-NAS notebook and table (as listed by wizwand.com) and the MeCo abstract. TE-NAS gives Kendall "
+    "taus without naming the dataset, and SWAP's abstract number is for its regularised score "
+    "(`correlations_notes.md`); MeCo's and SWAP's full tables could not be consulted. Published numbers use their "
+    "own cells, batch and seed, and often validation instead of test accuracy."
 )
 
 
@@ -289,15 +331,18 @@ def _complete_prefix(scores: pd.DataFrame, archs: list[str]) -> pd.DataFrame:
     return pd.concat(keep) if keep else scores.iloc[:0]
 
 
-def _published_cell(setting: str, indicator: str, rho: float, notes: dict[str, int]) -> tuple[str, str]:
-    """Published value(s) with footnote numbers (``notes`` maps source text -> number) and our difference."""
+def _published_cell(setting: str, indicator: str, rho: float, tau: float, notes: dict[str, int]) -> tuple[str, str]:
+    """Published value(s) with footnote numbers (``notes`` maps source text -> number) and our difference: with our
+    Spearman ``rho``, or with our Kendall ``tau`` where the source gives Kendall's tau."""
     pubs = PUBLISHED.get((setting, indicator), [])
     cells, diffs = [], []
     for value, metric, source in pubs:
         k = notes.setdefault(source, len(notes) + 1)
-        cells.append(f"{value:.2f}{' (abs)' if metric == '|spearman|' else ''} [{k}]")
-        if np.isfinite(rho):
-            diffs.append(f"{(abs(rho) if metric == '|spearman|' else rho) - value:+.2f}")
+        label = {"|spearman|": " (abs)", "kendall": " (tau)"}.get(metric, "")
+        cells.append(f"{value:.2f}{label} [{k}]")
+        ours = {"|spearman|": abs(rho), "kendall": tau}.get(metric, rho)
+        if np.isfinite(ours):
+            diffs.append(f"{ours - value:+.2f}{label}")
     return ", ".join(cells), ", ".join(diffs)
 
 
@@ -380,14 +425,22 @@ def _provenance(scores: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
             .sort_values("rows", ascending=False, ignore_index=True))
 
 
+def _scored(corr: pd.DataFrame) -> pd.Series:
+    """Architectures of the sample each row scored: the ones in its correlation plus the ones it failed on (a
+    failure, e.g. zen on a cell whose output ignores its input, is a result, reported in ``n_failed``)."""
+    return corr["n"] + corr["n_failed"]
+
+
 def _reached(corr: pd.DataFrame, target_n: int = 1000) -> str:
     ind = corr[~corr["indicator"].isin(ENSEMBLES)]
-    ok = ind[ind["n"] >= target_n]["indicator"].tolist()
-    short = ind[ind["n"] < target_n].sort_values("n", ascending=False)
-    text = f"{len(ok)} of {len(ind)} indicators have n >= {target_n}"
+    scored = _scored(ind)
+    ok = ind[scored >= target_n]["indicator"].tolist()
+    short = ind[scored < target_n].assign(scored=scored).sort_values("scored", ascending=False)
+    text = f"{len(ok)} of {len(ind)} indicators scored n >= {target_n} architectures (failures included)"
     if len(short):
-        groups = short.groupby("n")["indicator"].apply(lambda s: ", ".join(sorted(s))).sort_index(ascending=False)
-        text += "; the others: " + "; ".join(f"n = {int(n)} for {names}" for n, names in groups.items())
+        groups = (short.groupby("scored")["indicator"].apply(lambda s: ", ".join(sorted(s)))
+                  .sort_index(ascending=False))
+        text += "; the others: " + "; ".join(f"{int(n)} for {names}" for n, names in groups.items())
     return text
 
 
@@ -440,7 +493,8 @@ def report(args) -> None:
                 .drop(columns="_big").reset_index(drop=True))
         secs = scores.groupby("indicator")["seconds"].mean()
         notes: dict[str, int] = {}
-        pubs = [_published_cell(setting, i, r, notes) for i, r in zip(corr["indicator"], corr["spearman"])]
+        pubs = [_published_cell(setting, i, r, t, notes)
+                for i, r, t in zip(corr["indicator"], corr["spearman"], corr["kendall"])]
         corr["published"] = [p[0] for p in pubs]
         corr["diff"] = [p[1] for p in pubs]
         corr["seconds_per_arch"] = corr["indicator"].map(secs)
@@ -485,8 +539,9 @@ def report(args) -> None:
                          f"{f(r['pearson'])} | {f(r['top10'], 2)} | {f(r['best_rank_top10'], 0)} | "
                          f"{f(r['seconds_per_arch'], 2)} | {r['published']} | {r['diff']} |")
         if notes:
-            lines += ["", "Published values ((abs) = absolute value printed by the source; for those the difference "
-                          "is abs(ours) - published):", ""]
+            lines += ["", "Published values ((abs) = absolute value printed by the source, the difference is "
+                          "abs(ours) - published; (tau) = Kendall's tau, the difference is our Kendall - published):",
+                      ""]
             lines += [f"{k}. {src}" for src, k in notes.items()]
             lines += ["", PUBLISHED_NOTE]
         if len(ref):
@@ -505,7 +560,7 @@ def report(args) -> None:
         (outdir / f"correlations_{setting}.md").write_text("\n".join(lines) + "\n")
         all_provenance.append(provenance)
         for _, r in corr.iterrows():
-            summary_rows.append({"setting": setting, "indicator": r["indicator"], "n": r["n"],
+            summary_rows.append({"setting": setting, "indicator": r["indicator"], "n": r["n"], "n_failed": r["n_failed"],
                                  "spearman": r["spearman"] if r["n"] >= args.min_n_summary else math.nan,
                                  "kendall": r["kendall"] if r["n"] >= args.min_n_summary else math.nan,
                                  "published": r["published"], "diff": r["diff"]})
@@ -522,7 +577,7 @@ def report(args) -> None:
                        .groupby("machine")["rows"].sum().sort_values(ascending=False))
         big = summ[summ["setting"] != "nb101-cifar10"]
         ind_rows = big[~big["indicator"].isin(ENSEMBLES)]
-        full = sorted(set(ind_rows["indicator"]) - set(ind_rows[ind_rows["n"] < 1000]["indicator"]))
+        full = sorted(set(ind_rows["indicator"]) - set(ind_rows[_scored(ind_rows) < 1000]["indicator"]))
         text = ["# Zero-cost indicator correlations (Spearman, direction-aware) -- summary", "",
                 f"* report: `{args.command_used or ' '.join(sys.argv)}`; the scores were computed by the commands "
                 "listed in each per-setting file",
@@ -533,15 +588,19 @@ def report(args) -> None:
                 + " (GPU and CPU values of an indicator agree to ~1e-3 relative: `cpu_gpu_agreement.md`)",
                 "* imagenet16 columns use STAND-IN data (CIFAR-100 images at 16x16, 120-class head), NOT ImageNet16-120 "
                 "images; their target is the real ImageNet16-120 test accuracy",
-                "* the issue asks for n >= 1000 per NB201/SSS dataset: reached on all six for "
+                "* the issue asks for n >= 1000 per NB201/SSS dataset: 1000 architectures scored (failures "
+                "included, they are counted in the per-setting files) on all six for "
                 f"{len(full)} indicators ({', '.join(full) or 'none'}); the others have the n given in the table "
-                "below (GPU time of this session ran out; the script resumes the store to go further)",
+                "below: the six per-sample NTK / Jacobian / Hessian indicators (ntk_cond: 64 backward passes of the "
+                "batch) took ~9 s per ImageNet16 architecture on the 2-core CPU and would take ~25 s per CIFAR one, "
+                "about 30 hours for the rest, and the GPU time lent to development ran out; the script resumes the "
+                "store to go further (`correlations_notes.md`)",
                 "* per-setting files `correlations_<setting>.md` have n, 95 % CIs, Kendall, Pearson, top-10 %, timing "
                 "and the published values with their sources and our difference; **where and why we differ from "
                 "published values: `correlations_notes.md`**",
                 f"* cells with n < {args.min_n_summary} are shown as – here (their numbers, with CIs, are in the "
                 "per-setting files)",
-                "", analysis.to_markdown(tab), "", "n per cell:", "", analysis.to_markdown(ns, bold_best=False, digits=0)]
+                "", analysis.to_markdown(tab), "", "n per cell (architectures in the correlation; failed ones, in the per-setting files, not counted):", "", analysis.to_markdown(ns, bold_best=False, digits=0)]
         (outdir / "correlations_summary.md").write_text("\n".join(text) + "\n")
         (outdir / "correlations_summary.tex").write_text(analysis.to_latex(
             tab, caption="Spearman rank correlation of each indicator with test accuracy (direction-aware); "

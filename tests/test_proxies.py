@@ -302,29 +302,16 @@ def test_zen_needs_global_pool(vec_batch):
     assert "global-pooling" in r.errors["zen"]
 
 
-def test_zico_matches_reference_code(vec_batch):
-    x, y = vec_batch
-    ref = fixed_mlp(sizes=(6, 8, 3)).train()
-    records = []
-    for st, en in [(0, 5), (5, 10)]:  # no zero_grad between the chunks, as in the reference
-        F.cross_entropy(ref(x[st:en]), y[st:en]).backward()
-        records.append([m.weight.grad.detach().reshape(-1).clone().numpy()
-                        for m in ref.modules() if isinstance(m, nn.Linear)])
-    expected = 0.0
-    for layer in range(2):
-        g = np.array([r[layer] for r in records])
-        std = np.std(g, axis=0)
-        nz = np.nonzero(std)[0]
-        expected += np.log(np.sum(np.mean(np.abs(g), axis=0)[nz] / std[nz]))
-    assert score1(fixed_mlp(sizes=(6, 8, 3)), x, y, "zico") == pytest.approx(float(expected), rel=1e-5)
-
-
-def test_zico_independent_chunks(vec_batch):
+@pytest.mark.parametrize("accumulate", [True, False])
+def test_zico_matches_reference_code(vec_batch, accumulate):
+    # accumulate=True is the reference: no zero_grad between the two chunks, so the second chunk's "gradient" is
+    # the sum of both; accumulate=False treats the chunks as independent samples.
     x, y = vec_batch
     ref = fixed_mlp(sizes=(6, 8, 3)).train()
     records = []
     for st, en in [(0, 5), (5, 10)]:
-        ref.zero_grad()
+        if not accumulate:
+            ref.zero_grad()
         F.cross_entropy(ref(x[st:en]), y[st:en]).backward()
         records.append([m.weight.grad.detach().reshape(-1).clone().numpy()
                         for m in ref.modules() if isinstance(m, nn.Linear)])
@@ -334,7 +321,7 @@ def test_zico_independent_chunks(vec_batch):
         std = np.std(g, axis=0)
         nz = np.nonzero(std)[0]
         expected += np.log(np.sum(np.mean(np.abs(g), axis=0)[nz] / std[nz]))
-    got = score1(fixed_mlp(sizes=(6, 8, 3)), x, y, "zico", accumulate=False)
+    got = score1(fixed_mlp(sizes=(6, 8, 3)), x, y, "zico", accumulate=accumulate)
     assert got == pytest.approx(float(expected), rel=1e-5)
 
 
