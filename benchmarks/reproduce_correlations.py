@@ -155,7 +155,7 @@ _pub("nb201-cifar10", "AZ-NAS log_rank(az_*)", 0.741,
      "cvlab-yonsei/AZ-NAS NB201/tss_general.ipynb, saved output: all 15,625 cells, Gaussian input, Spearman 0.913",
      "kendall")
 _pub("nb201-cifar10", "meco", 0.89, "MeCo (Jiang et al., NeurIPS 2023) abstract: '0.89 on NATS-Bench-TSS with "
-     "CIFAR-10' (the abstract names no metric; the paper's tables are Spearman)")
+     "CIFAR-10' (the abstract names no metric; compared with our Spearman)")
 
 #: what could not be verified from stored sources is left out rather than quoted from memory
 PUBLISHED_NOTE = (
