@@ -560,7 +560,8 @@ def report(args) -> None:
         (outdir / f"correlations_{setting}.md").write_text("\n".join(lines) + "\n")
         all_provenance.append(provenance)
         for _, r in corr.iterrows():
-            summary_rows.append({"setting": setting, "indicator": r["indicator"], "n": r["n"], "n_failed": r["n_failed"],
+            summary_rows.append({"setting": setting, "indicator": r["indicator"], "n": r["n"],
+                                 "n_failed": r["n_failed"],
                                  "spearman": r["spearman"] if r["n"] >= args.min_n_summary else math.nan,
                                  "kendall": r["kendall"] if r["n"] >= args.min_n_summary else math.nan,
                                  "published": r["published"], "diff": r["diff"]})
@@ -600,7 +601,9 @@ def report(args) -> None:
                 "published values: `correlations_notes.md`**",
                 f"* cells with n < {args.min_n_summary} are shown as – here (their numbers, with CIs, are in the "
                 "per-setting files)",
-                "", analysis.to_markdown(tab), "", "n per cell (architectures in the correlation; failed ones, in the per-setting files, not counted):", "", analysis.to_markdown(ns, bold_best=False, digits=0)]
+                "", analysis.to_markdown(tab), "",
+                "n per cell (architectures in the correlation; failed ones, in the per-setting files, not counted):",
+                "", analysis.to_markdown(ns, bold_best=False, digits=0)]
         (outdir / "correlations_summary.md").write_text("\n".join(text) + "\n")
         (outdir / "correlations_summary.tex").write_text(analysis.to_latex(
             tab, caption="Spearman rank correlation of each indicator with test accuracy (direction-aware); "

@@ -286,9 +286,6 @@ def _make_executor(executor):
     if isinstance(executor, Executor):
         return "futures", executor, False
     if isinstance(executor, str) and executor.split(":")[0] == "process":
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
-
         n = int(executor.split(":")[1]) if ":" in executor else (os.cpu_count() or 1)
         return "futures", process_pool(n), True
     if isinstance(executor, str) and (executor in ("ray", "auto") or executor.startswith("ray://")):
