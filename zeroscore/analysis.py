@@ -42,9 +42,7 @@ Conventions
 
 from __future__ import annotations
 
-import argparse
 import math
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -64,8 +62,6 @@ __all__ = [
     "kendall",
     "pearson",
     "topk_precision",
-    "cli_configure",
-    "cli_run",
 ]
 
 #: grouping columns of a tidy score frame that are kept apart (one result block per combination)
@@ -615,98 +611,3 @@ def to_csv(tab: pd.DataFrame, path=None, digits: int | None = None) -> str:
         with open(path, "w") as f:
             f.write(text)
     return text
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# CLI: zeroscore correlate
-
-
-def cli_configure(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``zeroscore correlate``."""
-    parser.description = "Correlate stored indicator scores with benchmark accuracies; print a table."
-    parser.add_argument("store", help="SQLite score store written by `zeroscore run`")
-    parser.add_argument("--target", default=None,
-                        help="accuracy column(s), comma-separated (default: the benchmark's test accuracy for "
-                             "the stored dataset)")
-    parser.add_argument("--space", default=None, help="space in the store (needed if it holds several)")
-    parser.add_argument("--dataset", default=None, help="dataset in the store (needed if it holds several)")
-    parser.add_argument("--indicators", default=None, help="comma-separated subset of the stored indicators")
-    parser.add_argument("--format", default="md", choices=["md", "latex", "csv"])
-    parser.add_argument("--metric", default="spearman,kendall",
-                        help="table metric(s), e.g. spearman,kendall,pearson,top10 (or 'full' for every column)")
-    parser.add_argument("--ensemble", default=None,
-                        help="add rank ensembles: log_rank and/or rank_sum, comma-separated")
-    parser.add_argument("--ensemble-indicators", default=None,
-                        help="components of the ensembles (default: every stored indicator)")
-    parser.add_argument("--bootstrap", type=int, default=1000, help="bootstrap resamples for 95%% intervals")
-    parser.add_argument("--seed", type=int, default=0, help="bootstrap seed")
-    parser.add_argument("--plots", default=None, metavar="DIR", help="also write PNG plots into DIR")
-    parser.add_argument("--output", "-o", default=None, help="write the table to this file instead of stdout")
-    parser.add_argument("--data", default=None, help="data location for the ground truth (default: $ZEROSCORE_DATA)")
-
-
-def cli_run(args: argparse.Namespace) -> int:
-    """``zeroscore correlate``."""
-    from zeroscore import truth as truth_mod
-    from zeroscore.store import load_scores
-
-    scores = load_scores(args.store, space=args.space, dataset=args.dataset)
-    if scores.empty:
-        print(f"no scores in {args.store}" + (f" for space={args.space}" if args.space else "")
-              + (f" dataset={args.dataset}" if args.dataset else ""), file=sys.stderr)
-        return 1
-    for col in ("space", "dataset"):
-        vals = sorted(scores[col].unique())
-        if len(vals) > 1:
-            print(f"{args.store} holds several {col}s ({', '.join(vals)}); choose one with --{col}", file=sys.stderr)
-            return 2
-    space, dataset = scores["space"].iloc[0], scores["dataset"].iloc[0]
-    if args.indicators:
-        keep = [s.strip() for s in args.indicators.split(",") if s.strip()]
-        scores = scores[scores["indicator"].isin(keep)]
-    if args.ensemble:
-        comps = ([s.strip() for s in args.ensemble_indicators.split(",")] if args.ensemble_indicators
-                 else list(dict.fromkeys(_labels(scores))))
-        for method in [m.strip() for m in args.ensemble.split(",") if m.strip()]:
-            scores = rank_aggregate(scores, comps, method=method)
-    gt = truth_mod.load(space, root=args.data)
-    if args.target:
-        targets = [t.strip() for t in args.target.split(",") if t.strip()]
-    else:
-        ds = "imagenet16" if "imagenet16" in str(dataset) else dataset
-        targets = [truth_mod.default_target(space, ds)]
-    corr = correlate(scores, gt, targets=targets, bootstrap=args.bootstrap, seed=args.seed)
-    if args.metric == "full":
-        tab = corr.set_index(["indicator", "target"]).drop(columns=[c for c in ("space", "dataset", "batch_size",
-                                                                                  "split") if c in corr.columns])
-    else:
-        tab = table(corr, metric=[m.strip() for m in args.metric.split(",")], rows="indicator", columns="target")
-    if args.format == "md":
-        text = to_markdown(tab)
-    elif args.format == "latex":
-        text = to_latex(tab)
-    else:
-        text = to_csv(tab)
-    header = ""
-    if args.format == "md":
-        n = int(corr["n"].max()) if len(corr) else 0
-        header = (f"<!-- {args.store}: space {space}, dataset {dataset}, up to {n} archs; positive = agrees with "
-                  f"accuracy (lower-is-better indicators negated) -->\n")
-    if args.output:
-        with open(args.output, "w") as f:
-            f.write(header + text)
-    else:
-        sys.stdout.write(header + text)
-    if args.plots:
-        from pathlib import Path
-
-        from zeroscore import plots
-
-        out = Path(args.plots)
-        out.mkdir(parents=True, exist_ok=True)
-        for t in targets:
-            p = plots.score_vs_accuracy_grid(scores, gt, t, out / f"scores_vs_{t}.png")
-            print(f"wrote {p}", file=sys.stderr)
-        p = plots.indicator_heatmap(scores, out / "indicator_spearman.png")
-        print(f"wrote {p}", file=sys.stderr)
-    return 0

@@ -42,7 +42,6 @@ Scale-out (``executor=``)
 
 from __future__ import annotations
 
-import argparse
 import functools
 import json
 import math
@@ -57,7 +56,7 @@ from concurrent.futures import FIRST_COMPLETED, Executor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["score_many", "score_task", "Job", "IndicatorJob", "plan_indicators", "cli_configure", "cli_run"]
+__all__ = ["score_many", "score_task", "Job", "IndicatorJob", "plan_indicators"]
 
 RESULT_COLUMNS = ["space", "arch", "dataset", "seed", "indicator", "value", "seconds", "error", "batch_size",
                   "split", "params_hash", "params"]
@@ -544,86 +543,3 @@ def _run_ray(ray, job: Job, tasks, write, bar, stop, max_in_flight) -> None:
                 ray.cancel(ref)
             except Exception:  # pragma: no cover
                 pass
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# CLI: zeroscore run
-
-
-def cli_configure(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``zeroscore run``."""
-    parser.description = ("Score architectures of a benchmark search space into a resumable SQLite store. "
-                          "Rerunning the same command skips what is stored; Ctrl-C stops after the current "
-                          "architecture.")
-    parser.add_argument("--space", required=True, help="nb201 | nats_sss | nb101")
-    which = parser.add_mutually_exclusive_group(required=True)
-    which.add_argument("--sample", type=int, metavar="N", help="score N archs drawn with space.sample(N, seed=--seed)")
-    which.add_argument("--archs", metavar="FILE", help="file with one architecture string per line")
-    which.add_argument("--all", action="store_true", help="every architecture of the space")
-    parser.add_argument("--seed", type=int, default=0, help="sampling seed; also the scoring seed unless --seeds")
-    parser.add_argument("--seeds", default=None, help="comma-separated scoring seeds, e.g. 0,1,2")
-    parser.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | imagenet16_standin | gaussian | ...")
-    parser.add_argument("--indicators", default="all", help="'all', a wildcard or comma-separated names")
-    parser.add_argument("--params", default=None, metavar="JSON",
-                        help='hyper-parameters per indicator, e.g. \'{"ntk_cond": {"repeats": 3}}\'')
-    parser.add_argument("--store", required=True, help="SQLite file (created if missing)")
-    parser.add_argument("--executor", default=None, help="process[:N] | ray | auto | ray://host:port (default: serial)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--split", default="train", choices=["train", "test"])
-    parser.add_argument("--data", default=None, help="data location (default: $ZEROSCORE_DATA)")
-    parser.add_argument("--device", default=None)
-    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads for the scoring process")
-    parser.add_argument("--full-linear-regions", action="store_true",
-                        help="score linear_regions on the full network instead of TE-NAS's thin one")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
-
-
-def _parse_indicator_arg(text: str, params_json: str | None):
-    if params_json:
-        params = json.loads(params_json)
-        names = list(params) if text in (None, "", "all") else [n.strip() for n in text.split(",") if n.strip()]
-        if text not in (None, "", "all") and any(c in text for c in "*?["):
-            from zeroscore.indicators.base import list_indicators
-
-            names = list_indicators(text)
-        if text == "all":
-            from zeroscore.indicators.base import list_indicators
-
-            names = list_indicators()
-        return {n: params.get(n, {}) for n in names}
-    if text in (None, "", "all"):
-        return "all"
-    if any(c in text for c in "*?["):
-        return text
-    return [n.strip() for n in text.split(",") if n.strip()]
-
-
-def cli_run(args: argparse.Namespace) -> int:
-    """``zeroscore run``: returns the exit code (KeyboardInterrupt propagates to the CLI's handler)."""
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    space = _get_space(args.space)
-    if args.sample is not None:
-        archs = space.sample(args.sample, seed=args.seed)
-    elif args.archs:
-        with open(args.archs) as f:
-            archs = [line.strip() for line in f if line.strip() and not line.startswith("#")]
-    else:
-        archs = list(space.all())
-    seeds = [int(s) for s in args.seeds.split(",")] if args.seeds else [args.seed]
-    indicators = _parse_indicator_arg(args.indicators, args.params)
-    df = score_many(space, archs, indicators=indicators, dataset=args.dataset, store=args.store, seeds=seeds,
-                    batch_size=args.batch_size, executor=args.executor, progress=not args.no_progress,
-                    root=args.data, device=args.device, split=args.split,
-                    thin_linear_regions=not args.full_linear_regions,
-                    run_info={"command": "zeroscore " + " ".join(sys.argv[1:]) if sys.argv else None,
-                              "sample_seed": args.seed})
-    summary = df.groupby("indicator").agg(rows=("value", "size"), failed=("error", lambda e: int(e.notna().sum())),
-                                          mean_seconds=("seconds", "mean"))
-    print(f"# {args.store}: {df['arch'].nunique()} archs x {len(seeds)} seed(s) on {args.dataset} "
-          f"(batch {args.batch_size}, {args.split} split)")
-    for name, r in summary.iterrows():
-        print(f"{name:24s} rows={int(r['rows']):6d} failed={int(r['failed']):5d} mean_s={r['mean_seconds']:.4f}")
-    return 0

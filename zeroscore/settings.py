@@ -21,14 +21,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from zeroscore.errors import DataNotFoundError
+
 ENV_VAR = "ZEROSCORE_DATA"
-
-
-class DataNotFoundError(FileNotFoundError):
-    """A file the caller asked for is not in the data location.
-
-    The message names the file, where it was expected, and how to obtain it.
-    """
 
 
 def default_root() -> Path:

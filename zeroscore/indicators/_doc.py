@@ -7,6 +7,7 @@ checks that the committed file is what this module generates, so the documentati
 from __future__ import annotations
 
 import inspect
+import json
 import sys
 from pathlib import Path
 
@@ -73,10 +74,29 @@ def indicator_table_markdown() -> str:
     return "\n".join(lines)
 
 
+def indicator_catalog() -> list[dict]:
+    """One row per registered indicator (what ``zeroscore list`` prints, without importing torch)."""
+    rows = []
+    for name in list_indicators():
+        cls = indicator_class(name)
+        rows.append({"name": name, "direction": "higher" if cls.higher_is_better else "lower",
+                     "needs": ",".join(sorted(cls.needs)), "cost": cls.cost, "paper": cls.paper})
+    return rows
+
+
+def catalog_json() -> str:
+    return json.dumps(indicator_catalog(), indent=1) + "\n"
+
+
+#: where the catalog lives: beside the command line that reads it
+CATALOG = Path(__file__).resolve().parents[1] / "cli" / "indicators.json"
+
+
 def write_indicator_doc(path: str | Path = "docs/indicators.md") -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(indicator_table_markdown())
+    CATALOG.write_text(catalog_json())
     return path
 
 

@@ -13,27 +13,14 @@ import fnmatch
 import inspect
 from typing import Any, ClassVar
 
+from zeroscore.errors import IndicatorNotApplicable, MissingInputError, UnknownIndicatorError  # noqa: F401
+
 #: What an indicator may need from the caller or the model.
 #: ``data``: real inputs (not only shapes); ``labels``: targets; ``gradients``: a backward pass through the model;
 #: ``relu``: ReLU activations (module or functional) in the forward pass.
 KNOWN_NEEDS = frozenset({"data", "labels", "gradients", "relu"})
 
 _REGISTRY: dict[str, type["Indicator"]] = {}
-
-
-class UnknownIndicatorError(KeyError):
-    """An indicator name that is not registered; the message lists the closest known names."""
-
-    def __str__(self) -> str:  # KeyError would quote the whole message
-        return str(self.args[0]) if self.args else ""
-
-
-class IndicatorNotApplicable(RuntimeError):
-    """The indicator cannot be computed on this model/input (e.g. it needs ReLUs and there are none)."""
-
-
-class MissingInputError(ValueError):
-    """The caller did not give something an indicator needs (e.g. labels)."""
 
 
 class Indicator:

@@ -14,10 +14,6 @@ to report its accuracy.
 
 from __future__ import annotations
 
-import argparse
-import json
-import sys
-
 import importlib
 from typing import TYPE_CHECKING
 
@@ -44,7 +40,7 @@ def __dir__():
     return sorted(list(globals()) + list(_LAZY))
 
 __all__ = ["prune", "evolve", "random_search", "make_objective", "Objective", "SearchResult", "run_search",
-           "lookup_accuracy", "cli_configure", "cli_run", "DEFAULT_INDICATORS"]
+           "DEFAULT_INDICATORS"]
 
 #: default indicators per method: TE-NAS's pair for pruning; NASWOT + synflow (forward / one backward, cheap on a
 #: CPU) for the sampling-based searchers, whose objective is evaluated on full benchmark networks.
@@ -82,85 +78,3 @@ def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed
         return evolve(space, objective, population=pop, sample=min(smp, pop), cycles=max(0, budget - pop), seed=seed,
                       verbose=verbose)
     raise ValueError(f"unknown method {method!r}; use prune, evolve or random")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# CLI: `zeroscore search ...`
-
-
-def cli_configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--space", default="nb201", help="nb201 | darts (prune only) | any space for evolve/random")
-    parser.add_argument("--method", default="evolve", choices=["prune", "evolve", "random"])
-    parser.add_argument("--dataset", default="cifar10", help="cifar10 | cifar100 | imagenet16_standin | gaussian")
-    parser.add_argument("--data", default=None, help="data location (default: $ZEROSCORE_DATA or ~/.cache/zeroscore)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--budget", type=int, default=100,
-                        help="architecture evaluations for random/evolve (prune: ignored)")
-    parser.add_argument("--indicators", default=None,
-                        help="comma-separated indicator names (default: prune ntk_cond,linear_regions; "
-                             "evolve/random naswot,synflow)")
-    parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--repeats", type=int, default=3, help="prune: initialisations per measurement")
-    parser.add_argument("--population", type=int, default=None, help="evolve: population size")
-    parser.add_argument("--sample", type=int, default=None, help="evolve: tournament size")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads")
-    parser.add_argument("--verbose", action="store_true")
-    parser.add_argument("--json", action="store_true", help="print a JSON record instead of text")
-
-
-def lookup_accuracy(space: str, arch, dataset: str, root=None) -> tuple[float | None, str | None, str | None]:
-    """(accuracy, column, note) of ``arch`` in the ground-truth table, or ``(None, None, reason)``.
-
-    Only for reporting after a search. ``imagenet16_standin`` is reported against the ImageNet16-120 column with a
-    note that the search used stand-in data.
-    """
-    try:
-        from zeroscore import truth
-    except ImportError as err:  # pragma: no cover
-        return None, None, f"no ground truth module: {err}"
-    note = None
-    target_ds = dataset
-    if dataset.lower().replace("-", "_") in ("imagenet16_standin", "imagenet16_120_standin"):
-        target_ds = "imagenet16"
-        note = ("searched on imagenet16_standin (CIFAR-100 images downsampled to 16x16, NOT ImageNet16-120); "
-                "accuracy is ImageNet16-120's")
-    try:
-        col = truth.default_target(space, target_ds)
-        table = truth.load(space, root=root)
-    except Exception as err:  # missing data, space without table (darts)
-        return None, None, f"no ground truth: {type(err).__name__}: {str(err).splitlines()[0]}"
-    key = str(arch)
-    if key not in table.index:
-        return None, col, f"{key} not in the {space} table"
-    return float(table.loc[key, col]), col, note
-
-
-def cli_run(args: argparse.Namespace) -> int:
-    import torch
-
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    indicators = [s.strip() for s in args.indicators.split(",")] if args.indicators else None
-    res = run_search(args.method, space=args.space, dataset=args.dataset, seed=args.seed, budget=args.budget,
-                     indicators=indicators, batch_size=args.batch_size, root=args.data, repeats=args.repeats,
-                     population=args.population, sample=args.sample, verbose=args.verbose)
-    acc, col, note = lookup_accuracy(res.space or args.space, res.best, args.dataset, root=args.data)
-    record = {
-        "method": res.method, "space": res.space or args.space, "dataset": args.dataset, "seed": res.seed,
-        "arch": str(res.best), "values": res.values, "archs_scored": res.archs_scored,
-        "wall_seconds": round(res.wall_seconds, 3), "accuracy": acc, "accuracy_column": col, "note": note,
-    }
-    if args.json:
-        print(json.dumps(record, indent=2, default=str))
-        return 0
-    print(f"method:        {res.method} on {record['space']} / {args.dataset} (seed {res.seed})")
-    print(f"architecture:  {res.best}")
-    vals = ", ".join(f"{k}={v:.6g}" for k, v in res.values.items() if isinstance(v, float))
-    print(f"values:        {vals}")
-    print(f"cost:          {res.archs_scored} architectures scored, {res.wall_seconds:.1f} s wall time")
-    if acc is not None:
-        print(f"accuracy:      {acc:.2f} % ({col}, ground truth looked up after the search)")
-    if note:
-        print(f"note:          {note}")
-    sys.stdout.flush()
-    return 0

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Callable, Dict, List
 
+from zeroscore.errors import UnknownSpaceError
+
 from .base import Space, seeded
 from .darts import (
     DARTS,
@@ -71,13 +73,6 @@ __all__ = [
     "is_degenerate",
     "isomorphism_key",
 ]
-
-
-class UnknownSpaceError(KeyError, ValueError):
-    """Raised by :func:`get` for an unknown name (both a ``KeyError`` and a ``ValueError``)."""
-
-    def __str__(self) -> str:  # KeyError would repr() the message
-        return str(self.args[0]) if self.args else ""
 
 
 _FACTORIES: Dict[str, Callable[[], Space]] = {}
