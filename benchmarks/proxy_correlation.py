@@ -131,7 +131,9 @@ def load_cells(n: int, seed: int) -> pd.DataFrame:
     root = data_root()
     ref = pd.read_csv(root / "zc_proxies_reference" / "naslib_zc_nb201.csv.gz")
     ref = ref[ref.dataset == "cifar10"].reset_index(drop=True)
-    truth = pd.read_csv(root / "nasbench201" / "nb201_tss_accuracies.csv.gz")[["index", "arch_str", "cifar10_valid_acc"]]
+    truth = pd.read_csv(root / "nasbench201" / "nb201_tss_accuracies.csv.gz")[
+        ["index", "arch_str", "cifar10_valid_acc"]
+    ]
     ref = ref.merge(truth, on="arch_str", how="left", validate="one_to_one")
     rng = np.random.default_rng(seed)
     pick = rng.choice(len(ref), size=n, replace=False)
@@ -165,8 +167,9 @@ def score_cells(cells: pd.DataFrame, tiers: list[tuple[dict, int]], cache: Path 
         print(f"[{i + 1}/{len(cells)}] {row['seconds']:.1f}s {cell.arch_str} "
               f"{'errors: ' + str(res.errors) if res.errors else ''}", flush=True)
         if cache is not None:
-            pd.DataFrame(rows + [r for r in done.to_dict("records") if r["arch_str"] not in {q["arch_str"] for q in rows}]
-                         ).to_csv(cache, index=False)
+            pd.DataFrame(
+                rows + [r for r in done.to_dict("records") if r["arch_str"] not in {q["arch_str"] for q in rows}]
+            ).to_csv(cache, index=False)
     return pd.DataFrame(rows)
 
 
@@ -191,17 +194,18 @@ def report(cells: pd.DataFrame, ours: pd.DataFrame, tiers: list[tuple[dict, int]
                  f"{df['seconds'].sum() / 60:.1f} min in total (sum of the per-cell times; cheap tier "
                  f"{df['seconds'].iloc[min(args.n_mid, args.n):].mean():.1f} s/cell, all tiers "
                  f"{df['seconds'].iloc[:min(args.n_heavy, args.n)].mean():.1f} s/cell).\n")
-    lines.append("Cells: drawn with `numpy.random.default_rng({})` from the 9,445 NB201 cells of "
+    lines.append(f"Cells: drawn with `numpy.random.default_rng({args.seed})` from the 9,445 NB201 cells of "
                  "`naslib_zc_nb201.csv.gz`; networks built with `zeroscore.spaces.get(\"nb201\").build(arch, "
                  "num_classes=10, seed=<NB201 index>)`, PyTorch default initialisation; one batch "
                  "`zeroscore.data.load_batch(\"cifar10\", batch_size=64, seed=0)`; `zeroscore.score(..., seed=0)`. "
-                 "Accuracy: `cifar10_valid_acc` (NB201 mean over seeds) and NASLib `val_accuracy`.\n".format(args.seed))
+                 "Accuracy: `cifar10_valid_acc` (NB201 mean over seeds) and NASLib `val_accuracy`.\n")
     self_rho = naslib_self_agreement()
     lines.append("ρ = Spearman rank correlation. *NASLib vs NASLib*: Spearman between NASLib's own two published runs "
                  "(`naslib_zc_nb201_sample_2022-05.csv.gz` vs the final table, the {} CIFAR-10 cells in both), the "
                  "agreement to expect between two correct implementations that differ only in batch and random "
                  "draws.\n".format(self_rho.pop("_n", 0)))
-    lines.append("| proxy | n | ρ(ours, published) | NASLib vs NASLib | ρ(ours, NB201 valid) | ρ(published, NB201 valid) | "
+    lines.append("| proxy | n | ρ(ours, published) | NASLib vs NASLib | ρ(ours, NB201 valid) | "
+                 "ρ(published, NB201 valid) | "
                  "ρ(ours, NASLib val) | ρ(published, NASLib val) | mean s/cell |")
     lines.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     order = list(CHEAP) + list(MID) + list(HEAVY)

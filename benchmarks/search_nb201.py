@@ -40,7 +40,8 @@ def run(args) -> None:
     import torch
 
     torch.set_num_threads(args.threads)
-    from zeroscore.search import lookup_accuracy, run_search
+    from zeroscore.search import run_search
+    from zeroscore.truth import lookup_accuracy
 
     csv = Path(args.csv)
     done = set()
@@ -60,7 +61,7 @@ def run(args) -> None:
                 else:
                     res = run_search(method, space="nb201", dataset=dataset, seed=seed, budget=args.budget,
                                      batch_size=args.batch_size, root=args.data, population=args.population,
-                                     sample=args.sample)
+                                     tournament_size=args.sample)
                 wall = time.perf_counter() - t0
                 acc, col, note = lookup_accuracy("nb201", res.best, dataset, root=args.data)
                 row = {"method": method, "dataset": ds_name, "search_data": dataset, "seed": seed,
@@ -106,7 +107,10 @@ def report(args) -> str:
     df = pd.read_csv(args.csv)
     lines = []
     cols = list(DATASETS)
-    head = "| method | " + " | ".join(f"{c} test acc" for c in cols) + " | archs scored / search | wall s / search | seeds |"
+    head = (
+        "| method | " + " | ".join(f"{c} test acc" for c in cols)
+        + " | archs scored / search | wall s / search | seeds |"
+    )
     lines += [head, "|" + "---|" * (len(cols) + 4)]
     for method, g in df.groupby("method", sort=False):
         cells = []
@@ -128,9 +132,15 @@ def report(args) -> str:
             cells.append(f"{w.mean():.0f}, {w.max():.0f}" if len(w) else "--")
         cost.append(f"| {method} | " + " | ".join(cells) + f" | {g.evaluations.mean():.0f} |")
     table += "\n\n" + "\n".join(cost)
-    per = ["| method | dataset | seed | found cell | test acc | archs scored | wall s |", "|---|---|---|---|---|---|---|"]
+    per = [
+        "| method | dataset | seed | found cell | test acc | archs scored | wall s |",
+        "|---|---|---|---|---|---|---|",
+    ]
     for r in df.sort_values(["method", "dataset", "seed"]).itertuples():
-        per.append(f"| {r.method} | {r.dataset} | {r.seed} | `{r.arch}` | {r.accuracy:.2f} | {r.archs_scored} | {r.wall_seconds:.0f} |")
+        per.append(
+            f"| {r.method} | {r.dataset} | {r.seed} | `{r.arch}` | {r.accuracy:.2f} | {r.archs_scored} "
+            f"| {r.wall_seconds:.0f} |"
+        )
     info = (f"torch {torch.__version__}, Python {platform.python_version()}, {platform.machine()} "
             f"({os.cpu_count()} CPU cores, no GPU), {datetime.date.today().isoformat()}")
     return table + "\n\n" + "\n".join(per) + "\n\n" + info + "\n"

@@ -41,7 +41,6 @@ import torch.nn.functional as F  # noqa: E402
 import zeroscore  # noqa: E402
 from zeroscore import data, spaces  # noqa: E402
 
-
 BATCH_NOTE = """**Why not a batch of 64.** The per-sample indicators cost about one full-batch backward *per sample*
 (`ntk_cond`/`ntk_generalization`: TE-NAS's per-sample Jacobians under train-mode BatchNorm, which couples the samples;
 `gradsign`: 64 single-sample backwards), so relative to one forward+backward they grow linearly with the batch and
@@ -134,7 +133,8 @@ def main(argv=None) -> int:
         "```",
         "",
         f"Machine: {_machine(device)}; "
-        f"torch {torch.__version__} with {args.threads} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); Python {platform.python_version()}; total wall time "
+        f"torch {torch.__version__} with {args.threads} threads "
+        f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); Python {platform.python_version()}; total wall time "
         f"{wall / 60:.1f} min. Cells: `spaces.get(\"nb201\").sample({args.cells}, seed=0)`, built with "
         f"`seed=<position>`; times are means over the cells.",
         "",

@@ -1,4 +1,5 @@
-"""Correlation statistics (parity with scipy, properties), rank ensembles, tables and plots."""
+"""Correlation statistics (parity with scipy, properties), rank ensembles, tables, plots, score-frame shapes and
+published values. :mod:`zeroscore.ranking` is tested in test_ranking.py."""
 
 from __future__ import annotations
 
@@ -267,3 +268,104 @@ def test_plots_write_pngs(tmp_path):
     p2 = plots.indicator_heatmap(tidy, tmp_path / "sub" / "heat.png")
     for p in (p1, p2):
         assert p.exists() and p.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and p.stat().st_size > 2000
+
+
+def test_plot_titles_labels_and_rho_match_correlate():
+    from zeroscore import plots
+
+    truth, tidy = _truth_and_scores(n=50)
+    tidy = tidy.copy()
+    naswot = tidy["indicator"] == "naswot"
+    tidy.loc[naswot & tidy["arch"].isin(["a1", "a2"]), "value"] = np.inf  # ranked in rho, cannot be drawn
+    tidy.loc[naswot & (tidy["arch"] == "a3"), "value"] = np.nan  # failed: in neither
+    corr = A.correlate(tidy, truth, targets="cifar10_test_acc", bootstrap=0).set_index("indicator")
+    fig = plots.score_vs_accuracy_figure(tidy, truth, "cifar10_test_acc", title="my run")
+    suptitle = fig._suptitle.get_text()
+    assert "my run" in suptitle and "toy" in suptitle and "cifar10" in suptitle and "cifar10_test_acc" in suptitle
+    assert "n = 50" in suptitle
+    panels = {ax.get_title().splitlines()[0]: ax for ax in fig.axes if ax.get_title()}
+    assert set(panels) == {"naswot", "ntk_cond", "noise"}
+    for name, ax in panels.items():
+        # the rho and n of the correlation table, not of the drawn points
+        assert f"\u03c1 = {corr.loc[name, 'spearman']:.3f} (n = {corr.loc[name, 'n']})" in ax.get_title()
+        assert ax.get_ylabel() == "cifar10_test_acc"
+    assert (corr.loc["naswot", "n"], corr.loc["naswot", "n_inf"]) == (49, 2)
+    assert "not drawn: 2 infinite (ranked in \u03c1), 1 failed" in panels["naswot"].get_title()
+    assert len(panels["naswot"].collections[0].get_offsets()) == 47
+    assert panels["ntk_cond"].get_xlabel() == "ntk_cond (lower is better)"
+    assert panels["naswot"].get_xlabel() == "naswot (higher is better)"
+    # space and dataset from arguments or attrs when the frame has no such columns
+    wide = A.wide_scores(tidy)
+    wide.attrs["space"] = "nb201"
+    title = plots.score_vs_accuracy_figure(wide, truth, "cifar10_test_acc", dataset="cifar100")._suptitle.get_text()
+    assert title.startswith("nb201, cifar100: indicator score vs cifar10_test_acc")
+    with pytest.raises(ValueError, match="several datasets"):
+        plots.score_vs_accuracy_figure(pd.concat([tidy, tidy.assign(dataset="x")]), truth, "cifar10_test_acc")
+
+
+def test_plot_log_scales_for_values_spanning_decades():
+    from zeroscore import plots
+
+    assert plots.axis_scale([1.0, 10.0, 999.0]) == ("linear", {})
+    assert plots.axis_scale([1.0, 10.0, 1e3, np.inf, np.nan]) == ("log", {})
+    assert plots.axis_scale([-1e5, -2.0, 0.0, 3.0]) == ("symlog", {"linthresh": 2.0})
+    assert plots.axis_scale([0.0, 1e-12, 1e6])[1] == {"linthresh": 1.0}  # at most six decades of linear part
+    assert plots.axis_scale([0.0, 0.0, 5.0])[0] == "linear"
+    truth, tidy = _truth_and_scores(n=40)
+    big = tidy[tidy["indicator"] == "naswot"].assign(indicator="synflow", value=lambda d: np.exp(d["value"] / 2))
+    signed = big.assign(indicator="grasp", value=lambda d: d["value"] * np.where(d.index % 2, 1, -1))
+    fig = plots.score_vs_accuracy_figure(pd.concat([tidy, big, signed]), truth, "cifar10_test_acc")
+    scales = {ax.get_title().splitlines()[0]: ax.get_xscale() for ax in fig.axes if ax.get_title()}
+    assert scales == {"naswot": "linear", "ntk_cond": "linear", "noise": "linear", "synflow": "log",
+                      "grasp": "symlog"}
+
+
+def test_heatmap_title_and_values(tmp_path):
+    from zeroscore import plots
+
+    truth, tidy = _truth_and_scores(n=40)
+    tidy = tidy.copy()
+    tidy.loc[(tidy["indicator"] == "noise") & (tidy["arch"] == "a0"), "value"] = np.nan
+    fig = plots.indicator_heatmap_figure(tidy)
+    ax = fig.axes[0]
+    assert "Spearman" in ax.get_title() and "toy, cifar10: n = 39-40 architectures per pair" in ax.get_title()
+    wide = A.wide_scores(tidy)
+    # direction-aware: lower-is-better ntk_cond agrees with naswot
+    expected = A.spearman(wide["naswot"], -wide["ntk_cond"])
+    assert f"{expected:.2f}" in [t.get_text() for t in ax.texts]
+    assert expected > 0.5
+    assert plots.indicator_heatmap(tidy, tmp_path / "h.png", title="mine").exists()
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# frames and published values
+
+
+def test_indicator_labels_and_complete_prefix():
+    tidy = pd.DataFrame({"arch": ["a", "a", "a", "b", "b"], "indicator": ["x", "x", "y", "x", "y"],
+                         "value": [1.0, 2.0, 3.0, 4.0, 5.0],
+                         "params_hash": ["abcdef12", "999999ff", "h", "abcdef12", "h"]}, index=[5, 6, 7, 8, 9])
+    labels = A.indicator_labels(tidy)
+    assert labels.tolist() == ["x@abcdef", "x@999999", "y", "x@abcdef", "y"]
+    assert labels.index.tolist() == [5, 6, 7, 8, 9]
+    assert A.indicator_labels(tidy.drop(columns="params_hash")).tolist() == ["x", "x", "y", "x", "y"]
+    assert list(A.wide_scores(tidy).columns) == ["x@abcdef", "x@999999", "y"]
+    # x has a complete prefix of two archs; y misses the first one
+    rows = pd.DataFrame({"arch": ["p", "q", "r", "q", "r"], "indicator": ["x", "x", "x", "y", "y"], "value": 1.0})
+    kept = A.complete_prefix(rows, ["p", "q", "s", "r"])
+    assert sorted(kept[kept["indicator"] == "x"]["arch"]) == ["p", "q"]
+    assert kept[kept["indicator"] == "y"].empty
+
+
+def test_compare_scores_on_shared_cells():
+    rng = np.random.default_rng(0)
+    archs = [f"c{i}" for i in range(30)]
+    acc = pd.Series(rng.normal(size=30), index=archs)
+    ours = pd.Series(acc.to_numpy() + rng.normal(0, 0.3, 30), index=archs)
+    theirs = pd.concat([ours.iloc[::-1] * 2, pd.Series([7.0], index=["elsewhere"])])
+    theirs.iloc[0] = np.inf
+    found = A.compare_scores(ours, theirs, acc)
+    assert found["n"] == 29 and found["agreement"] == pytest.approx(1.0)
+    keep = ours.index != "c29"
+    assert found["ours"] == pytest.approx(stats.spearmanr(ours[keep], acc[keep]).statistic)
+    assert A.compare_scores(ours.iloc[:5], theirs, acc) is None

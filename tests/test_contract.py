@@ -16,58 +16,18 @@ import torch.nn.functional as F
 from torch import nn
 
 import zeroscore
-from zeroscore.indicators.base import MissingInputError, indicator_class
-from zeroscore.models import FunctionalReluNet, SmallResNet, mlp
+from zeroscore.errors import MissingInputError
+from zeroscore.indicators.base import indicator_class
+from zeroscore.models import SmallResNet
+from zeroscore.testing import C, H, N, assert_unchanged, make_model, snapshot  # noqa: F401
 
 ALL = zeroscore.list_indicators()
-N, C, H = 8, 3, 16
-
-
-def make_model(kind: str) -> nn.Module:
-    torch.manual_seed(1)
-    if kind == "resnet":
-        return SmallResNet(num_classes=5, width=4, blocks=1)
-    if kind == "mlp":
-        return mlp(num_classes=5, in_features=C * H * H, hidden=(16, 8))
-    if kind == "frelu":
-        return FunctionalReluNet(num_classes=5, width=4)
-    raise ValueError(kind)
 
 
 @pytest.fixture(scope="module")
 def batch():
     g = torch.Generator().manual_seed(0)
     return torch.randn(N, C, H, H, generator=g), torch.randint(0, 5, (N,), generator=g)
-
-
-def snapshot(model: nn.Module) -> dict:
-    hook_attrs = ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks", "_backward_pre_hooks",
-                  "_forward_hooks_with_kwargs", "_state_dict_hooks")
-    return {
-        "state": {k: v.detach().clone() for k, v in model.state_dict().items()},
-        "training": {n: m.training for n, m in model.named_modules()},
-        "requires_grad": {n: p.requires_grad for n, p in model.named_parameters()},
-        "grads": {n: None if p.grad is None else p.grad.clone() for n, p in model.named_parameters()},
-        "hooks": {(n, a): list(getattr(m, a, {}).keys()) for n, m in model.named_modules() for a in hook_attrs},
-        "global_hooks": (len(nn.modules.module._global_forward_hooks),
-                         len(nn.modules.module._global_forward_pre_hooks),
-                         len(nn.modules.module._global_backward_hooks)),
-        "torch_function_modes": torch._C._len_torch_function_stack(),
-    }
-
-
-def assert_unchanged(before: dict, model: nn.Module) -> None:
-    after = snapshot(model)
-    assert before["state"].keys() == after["state"].keys()
-    for k, v in before["state"].items():
-        assert torch.equal(v, after["state"][k]), f"state {k} changed"
-    assert before["training"] == after["training"]
-    assert before["requires_grad"] == after["requires_grad"]
-    for k, g in before["grads"].items():
-        assert (g is None) == (after["grads"][k] is None) and (g is None or torch.equal(g, after["grads"][k]))
-    assert before["hooks"] == after["hooks"]
-    assert before["global_hooks"] == after["global_hooks"]
-    assert before["torch_function_modes"] == after["torch_function_modes"]
 
 
 def prepare_user_model(kind: str) -> tuple[nn.Module, list]:
@@ -205,7 +165,7 @@ def test_all_core_indicators_on_the_three_models(batch):
 
 
 def test_functional_relu_variants_are_recorded():
-    from zeroscore.probe import ReluRecorder
+    from zeroscore._modes import ReluRecorder
 
     x = torch.randn(4, 6)
     with ReluRecorder(4) as rec:
@@ -216,3 +176,114 @@ def test_functional_relu_variants_are_recorded():
         nn.ReLU(inplace=True)(x.clone())
     assert len(rec.codes) == 5
     assert all(torch.equal(c, rec.codes[0]) for c in rec.codes)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# metadata that is checked: needs, cost, finiteness
+
+
+#: indicators allowed to be NaN on all three contract models, with the reason (empty: none may be)
+EXPECTED_NAN: dict[str, str] = {}
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_finite_on_at_least_one_contract_model(name, batch):
+    x, y = batch
+    values = {kind: zeroscore.score(make_model(kind), x, y, indicators=[name], seed=0)[name]
+              for kind in ("resnet", "mlp", "frelu")}
+    if name in EXPECTED_NAN:
+        return
+    assert any(math.isfinite(v) for v in values.values()), (name, values)
+
+
+def _requires(name: str) -> frozenset:
+    return zeroscore.get_indicator(name).requires()
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if "data" not in _requires(n)])
+def test_without_data_need_ignores_input_values(name, batch):
+    x, y = batch
+    other = torch.randn(x.shape, generator=torch.Generator().manual_seed(99)) * 3 + 1
+    model = make_model("resnet")
+    a = zeroscore.score(model, x, y, indicators=[name], seed=0)[name]
+    b = zeroscore.score(model, other, y, indicators=[name], seed=0)[name]
+    assert a == b or (math.isnan(a) and math.isnan(b)), (a, b)
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if "labels" not in _requires(n)])
+def test_without_labels_need_ignores_labels(name, batch):
+    x, y = batch
+    model = make_model("resnet")
+    a = zeroscore.score(model, x, y, indicators=[name], seed=0)[name]
+    b = zeroscore.score(model, x, None, indicators=[name], seed=0)[name]
+    assert a == b or (math.isnan(a) and math.isnan(b)), (a, b)
+
+
+class _NoBackward(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x.clone()
+
+    @staticmethod
+    def backward(ctx, g):
+        raise RuntimeError("backward through this model is forbidden")
+
+
+class NoBackwardNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body = make_model("resnet")
+
+    def forward(self, x):
+        return _NoBackward.apply(self.body(x))
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if "gradients" not in _requires(n)])
+def test_without_gradients_need_runs_no_backward(name, batch):
+    x, y = batch
+    result = zeroscore.score(NoBackwardNet(), x, y, indicators=[name], seed=0)
+    assert "forbidden" not in result.errors.get(name, ""), result.errors
+
+
+@pytest.mark.parametrize("name", [n for n in ALL if indicator_class(n).cost == "none"])
+def test_cost_none_runs_no_forward(name, batch):
+    x, y = batch
+    result = zeroscore.score(FlakyNet(1, []), x, y, indicators=[name], seed=0)
+    assert math.isfinite(result[name]), result.errors
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_float_inputs_need_on_a_token_model(name):
+    from zeroscore.testing import contract_batch
+
+    x, y = contract_batch("tokens")
+    result = zeroscore.score(make_model("tokens"), x, y, indicators=[name], seed=0)
+    error = result.errors.get(name, "")
+    if "float_inputs" in _requires(name):
+        assert math.isnan(result[name]) and "needs float inputs" in error
+    else:
+        for dtype_error in ("indices", "expected scalar type", "Long", "dtype"):
+            assert dtype_error not in error, (name, error)
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_relu_need(name, batch):
+    x, y = batch
+    model = nn.Sequential(nn.Flatten(), nn.Linear(C * H * H, 16), nn.Tanh(), nn.Linear(16, 5))
+    result = zeroscore.score(model, x, y, indicators=[name], seed=0)
+    if "relu" in _requires(name):
+        assert "ReLU" in result.errors.get(name, ""), result.errors
+    else:
+        assert "ReLU" not in result.errors.get(name, "")
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_probe_hooks_unchanged_after_each_indicator(name, batch):
+    from zeroscore._nn import hook_keys
+    from zeroscore.probe import Probe
+
+    x, y = batch
+    probe = Probe(make_model("resnet"), x, y, seed=0)
+    before = hook_keys(probe.model)
+    zeroscore.score(None, x, y, indicators=[name], probe=probe)
+    assert hook_keys(probe.model) == before

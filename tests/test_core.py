@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 import zeroscore
+from zeroscore import passes
 from zeroscore.indicators.base import Indicator, UnknownIndicatorError, register
 from zeroscore.models import SmallResNet, mlp
 from zeroscore.probe import Probe
@@ -127,7 +128,7 @@ def test_out_of_memory_is_retried_once_then_recorded():
 
 
 def test_gpu_jacobian_chunk_shrinks_for_big_models():
-    from zeroscore.probe import _gpu_chunk_size
+    from zeroscore.passes import gpu_chunk_size as _gpu_chunk_size
 
     small, big = nn.Linear(100, 10), nn.Linear(10_000, 5_000)  # 1e3 vs 5e7 weights
     assert _gpu_chunk_size(small, 64) == 64
@@ -140,7 +141,7 @@ def test_probe_restores_batchnorm_stats_between_indicators():
     model = SmallResNet(width=4)
     probe = Probe(model, torch.randn(4, 3, 8, 8))
     before = {k: v.clone() for k, v in probe.model.state_dict().items()}
-    probe.relu_codes(train=True)  # runs the copy in train mode: BN stats move, then are restored
+    passes.relu_codes(probe, train=True)  # runs the copy in train mode: BN stats move, then are restored
     assert all(torch.equal(before[k], v) for k, v in probe.model.state_dict().items())
 
 
@@ -183,5 +184,17 @@ def test_tuple_and_dict_outputs_are_understood():
             return out.detach() * 0, out  # (features, logits) like NB201's reference networks
 
     x = torch.randn(4, 3, 8, 8)
-    result = zeroscore.score(TupleNet(), x, indicators=["naswot", "ntk_cond"])
+    # (features, logits) is ambiguous: say which element holds the logits
+    net = TupleNet()
+    with pytest.raises(zeroscore.InvalidInputError, match="logits="):
+        zeroscore.score(net, x, indicators=["naswot", "ntk_cond"])
+    result = zeroscore.score(net, x, indicators=["naswot", "ntk_cond"], logits=-1)
     assert not result.errors
+    by_key = zeroscore.score(net, x, indicators=["naswot", "ntk_cond"], logits=lambda out: out[1])
+    assert by_key.values == result.values
+
+    class DictNet(TupleNet):
+        def forward(self, x):
+            return {"logits": self.body(x), "aux": x}
+
+    assert not zeroscore.score(DictNet(), x, indicators=["ntk_cond"]).errors

@@ -69,7 +69,7 @@ def test_missing_cifar_names_expected_files(tmp_path):
 def test_real_samples_shapes_and_normalisation(data_root, name, split):
     x, y = data.load_batch(name, root=data_root, batch_size=512, split=split, seed=0)
     assert x.shape == (512, 3, 32, 32) and x.dtype == torch.float32 and y.dtype == torch.int64
-    assert 0 <= int(y.min()) and int(y.max()) < data.num_classes(name)
+    assert int(y.min()) >= 0 and int(y.max()) < data.num_classes(name)
     assert x.mean(dim=(0, 2, 3)).abs().max() < 0.1  # NB201 statistics centre real images
     assert ((x.std(dim=(0, 2, 3)) - 1).abs() < 0.1).all()
     assert len(set(y.tolist())) > 5
@@ -168,3 +168,84 @@ def test_bad_arguments(data_root):
         data.load_batch("cifar10", root=data_root, split="valid")
     with pytest.raises(ValueError, match="batch_size"):
         data.load_batch("cifar100", root=data_root, batch_size=10_000)
+
+
+# ------------------------------------------------------------------ names, missing and damaged files
+
+
+def test_names_come_from_the_shared_alias_table():
+    from zeroscore.errors import UnknownDatasetError
+
+    with pytest.raises(UnknownDatasetError, match="mnist"):
+        data.num_classes("mnist")
+    assert data.num_classes("CIFAR-10") == 10 and data.num_classes("cifar_100") == 100
+    assert data.is_standin("ImageNet16-120-standin") and data.num_classes("imagenet16_1000") == 1000
+    assert data.input_shape("Gauss") == (3, 32, 32) and set(data.DATASETS) == {
+        "cifar10", "cifar100", "imagenet16", "imagenet16-120", "imagenet16_standin", "gaussian"}
+    from zeroscore.errors import UsageError
+
+    with pytest.raises(UsageError, match="split"):
+        data.load_images("cifar10", split="valid")
+
+
+def test_missing_files_say_how_to_get_them_first(tmp_path):
+    with pytest.raises(DataNotFoundError) as e:
+        data.load_batch("cifar10", root=tmp_path)
+    msg = str(e.value)
+    url = "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz"
+    assert url in msg and "zeroscore data check" in msg
+    assert msg.index(url) < msg.index(str(tmp_path)) and "shared data folder" not in msg
+    folder = tmp_path / "cifar-10-batches-py"
+    _write_cifar10(folder)
+    (folder / "data_batch_2").unlink()
+    with pytest.raises(DataNotFoundError, match="zeroscore data check"):
+        data.load_images("cifar10", root=tmp_path, split="train")
+
+
+def test_locate(tmp_path, data_root):
+    assert data.locate("cifar10", tmp_path) is None and data.locate("gaussian", tmp_path) is None
+    _write_cifar10(tmp_path / "cifar-10-batches-py")
+    assert data.locate("CIFAR-10", tmp_path) == tmp_path / "cifar-10-batches-py"
+    assert data.locate("imagenet16_standin", data_root) == data_root / "cifar100_sample" / "cifar-100-python"
+
+
+def _pickle_bytes(obj) -> bytes:
+    return pickle.dumps(obj, protocol=2)
+
+
+_GOOD = {"data": np.zeros((4, 3072), dtype=np.uint8), "labels": [0, 1, 2, 3]}
+
+
+@pytest.mark.parametrize("case,expected", [
+    ("truncated", "cannot be unpickled"),
+    ("not_a_pickle", "cannot be unpickled"),
+    ("empty", "cannot be unpickled"),
+    ("foreign_list", "holds a list"),
+    ("no_labels", "lacks 'labels'"),
+    ("wrong_width", "shape"),
+    ("label_count", "4 images but 3 labels"),
+    ("not_numeric", "not numeric"),
+])
+def test_damaged_batch_file_names_the_file(tmp_path, case, expected):
+    from zeroscore.errors import DamagedFileError
+
+    folder = tmp_path / "cifar-10-batches-py"
+    _write_cifar10(folder)
+    content = {
+        "truncated": _pickle_bytes(_GOOD)[:200],
+        "not_a_pickle": b"<html>404 Not Found</html>",
+        "empty": b"",
+        "foreign_list": _pickle_bytes([1, 2, 3]),
+        "no_labels": _pickle_bytes({"data": _GOOD["data"]}),
+        "wrong_width": _pickle_bytes({"data": np.zeros((4, 100), dtype=np.uint8), "labels": [0, 1, 2, 3]}),
+        "label_count": _pickle_bytes({"data": _GOOD["data"], "labels": [0, 1, 2]}),
+        "not_numeric": _pickle_bytes({"data": _GOOD["data"], "labels": ["a", "b", "c", "d"]}),
+    }[case]
+    (folder / "test_batch").write_bytes(content)
+    with pytest.raises(DamagedFileError, match=expected) as e:
+        data.load_images("cifar10", root=tmp_path, split="test")
+    msg = str(e.value)
+    assert str(folder / "test_batch") in msg and "download" in msg
+    assert isinstance(e.value, ValueError)
+    # the intact split of the same folder still loads
+    assert data.load_images("cifar10", root=tmp_path, split="train")[0].shape == (100, 3, 32, 32)

@@ -13,7 +13,28 @@ import pytest
 import torch
 
 import zeroscore
-from test_contract import ALL, assert_unchanged, batch, make_model, prepare_user_model, snapshot  # noqa: F401
+from zeroscore.testing import assert_unchanged, contract_batch, make_model, snapshot
+
+ALL = zeroscore.list_indicators()
+
+
+@pytest.fixture(scope="module")
+def batch():
+    return contract_batch("resnet")
+
+
+def prepare_user_model(kind: str):
+    """A model in a deliberately unusual state: eval mode on one part, a frozen layer, a hook of its own."""
+    model = make_model(kind)
+    calls: list = []
+    first = next(m for m in model.modules() if isinstance(m, (torch.nn.Conv2d, torch.nn.Linear)))
+    first.weight.requires_grad_(False)
+    first.register_forward_hook(lambda *a: calls.append(1))
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.eval()
+            break
+    return model, calls
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
 

@@ -6,7 +6,6 @@ import os
 import re
 from pathlib import Path
 
-
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 

@@ -3,10 +3,13 @@ tables, the NAS-Bench-101 hash, NB201 helpers, thin networks and supernets."""
 
 from __future__ import annotations
 
+import ast
 import collections
+import hashlib
 import itertools
 import json
 import random
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -14,9 +17,14 @@ import pytest
 import torch
 import torch.nn as nn
 
-from zeroscore import spaces
+from zeroscore import names, spaces
+from zeroscore.errors import InvalidArchError, UnknownSpaceError, UsageError
 from zeroscore.spaces import nb201 as nb201_mod
 from zeroscore.spaces.base import Space
+from zeroscore.spaces.darts import Genotype
+from zeroscore.spaces.layout import CellLayout
+from zeroscore.spaces.nb201 import format_arch
+from zeroscore.spaces.supernet import SUPERNETS, DartsLayout, NB201Layout, Supernet, build_supernet, supernet_class
 
 # --------------------------------------------------------------------------- fixtures / data
 
@@ -44,24 +52,37 @@ MALFORMED = {
         ("|nor_conv_3x3~0|+|none~0|+|skip_connect~0|none~1|none~2|", "missing the edge"),
         ("|nor_conv_3x3~1|+|none~0|none~1|+|skip_connect~0|none~1|none~2|", "nor_conv_3x3~1"),
         (12, "official cell string"),
+        (("nor_conv_3x3", "none"), "needs 6 ops"),
+        ("|nor_conv_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|none~1|", "duplicate edge 3<-1"),
     ],
     "nats_sss": [
         ("8:8:7:8:8", "channel 7 at position 2"),
         ("8:8:8:8", "5 ':'-separated"),
         ("8:8:x:8:8", "'x' at position 2"),
+        ([8, 16, 24, 32, True], "True at position 4"),
+        (3.5, "'a:b:c:d:e' or 5 integers"),
     ],
     "nb101": [
         ('{"matrix":[[0,1,1],[0,0,1],[0,0,0]],"ops":["input","conv5x5","output"]}', "unknown op 'conv5x5' at vertex 1"),
-        ('{"matrix":[[0,1,1],[1,0,1],[0,0,0]],"ops":["input","conv3x3-bn-relu","output"]}', "upper triangular: entry [1][0]"),
+        ('{"matrix":[[0,1,1],[1,0,1],[0,0,0]],"ops":["input","conv3x3-bn-relu","output"]}',
+         "upper triangular: entry [1][0]"),
         ('{"matrix":[[0,1,0],[0,0,0],[0,0,0]],"ops":["input","conv3x3-bn-relu","output"]}', "not connected"),
         ('{"matrix":[[0,1],[0,0]],"ops":["conv3x3-bn-relu","output"]}', "vertex 0 must be 'input'"),
         ("not json", "JSON"),
+        ('{"matrix":[[0,1],[0,0]],"ops":["input","output","x"]}', "ops must be a list of 2 labels"),
+        (12, "cannot read an NB101 spec"),
+        (([[0] + [1] * 6, [0] * 2 + [1] * 5, [0] * 3 + [1] * 4, [0] * 4 + [1] * 3, [0] * 5 + [1] * 2, [0] * 6 + [1],
+           [0] * 7], ["input"] + ["conv3x3-bn-relu"] * 5 + ["output"]), "too many edges after pruning (21 > 9)"),
     ],
     "darts": [
         (str(spaces.DARTS_V2).replace("dil_conv_3x3", "conv_9x9"), "unknown op 'conv_9x9' at normal[7]"),
         (str(spaces.DARTS_V2).replace("('max_pool_3x3', 1)", "('max_pool_3x3', 7)", 1), "invalid input 7 at reduce[1]"),
-        ("Genotype(normal=[('sep_conv_3x3', 0)], normal_concat=[2], reduce=[], reduce_concat=[2])", "two (op, input) pairs"),
+        ("Genotype(normal=[('sep_conv_3x3', 0)], normal_concat=[2], reduce=[], reduce_concat=[2])",
+         "two (op, input) pairs"),
         ("Genotype(normal=[1, 2]", "cannot parse"),
+        (12, "a DARTS arch must be a Genotype"),
+        ("Genotype(normal=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)], normal_concat=range(2, 'x'), "
+         "reduce=[('sep_conv_3x3', 0), ('sep_conv_3x3', 1)], reduce_concat=[2])", "cannot read genotype field"),
     ],
 }
 
@@ -126,12 +147,17 @@ def test_contract(name):
         assert space.canonical(n) == n
         assert space.key(n) != space.key(arch)
 
-    # malformed archs name the bad part
+    # malformed archs name the bad part, with the package's InvalidArchError (a ValueError)
     for bad, fragment in MALFORMED[name]:
-        with pytest.raises(ValueError) as info:
+        with pytest.raises(InvalidArchError) as info:
             space.canonical(bad)
+        assert isinstance(info.value, ValueError)
         assert fragment in str(info.value), (str(info.value), fragment)
         assert not space.is_valid(bad)
+        with pytest.raises(InvalidArchError):
+            space.build(bad)
+        with pytest.raises(InvalidArchError):
+            space.count_params(bad)
 
 
 @pytest.mark.parametrize("name", spaces.list_spaces())
@@ -303,7 +329,8 @@ def test_nb101_hash_invariance_and_pruning():
 def test_nb201_official_order(nb201_table):
     space = spaces.get("nb201")
     # the three strings asserted by NAS-Bench-201's generate_meta_info
-    assert space.arch(0) == "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|"
+    assert space.arch(0) == ("|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|"
+                             "+|nor_conv_1x1~0|skip_connect~1|skip_connect~2|")
     assert space.arch(9) == "|avg_pool_3x3~0|+|none~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|"
     assert space.arch(123) == "|avg_pool_3x3~0|+|avg_pool_3x3~0|nor_conv_1x1~1|+|none~0|avg_pool_3x3~1|nor_conv_3x3~2|"
     assert list(space.all()) == list(nb201_table.arch_str)
@@ -411,7 +438,7 @@ def test_nb201_supernet_masks_and_single_path_equivalence():
     assert sup.masks[0].sum() == 6
     # copy the single path's weights into the benchmark network: same function
     net = nb201_mod.TinyNetwork(nb201_mod.parse_arch(arch), C=8, N=1, num_classes=10)
-    for k, (sc, nc) in enumerate(zip(sup.cells, net.cells)):
+    for _k, (sc, nc) in enumerate(zip(sup.cells, net.cells)):
         if isinstance(sc, nb201_mod.ResNetBasicblock):
             nc.load_state_dict(sc.state_dict())
         else:
@@ -442,8 +469,8 @@ def test_tenas_style_supernets():
     assert ntk(torch.randn(2, 3, 8, 8)).shape == (2, 10)
     thin = spaces.nb201_supernet(C=1, N=1, num_classes=10, depth=1, use_stem=False, in_channels=1, seed=0)
     assert len(thin.cells) == 1 and thin(torch.randn(8, 1, 3, 3)).shape == (8, 10)
-    dthin = spaces.darts_supernet(C=1, layers=3, num_classes=10, depth=2, stem_multiplier=1, use_stem=False, in_channels=1,
-                                  lastact=True, affine=True, pool_bn=False, seed=0)
+    dthin = spaces.darts_supernet(C=1, layers=3, num_classes=10, depth=2, stem_multiplier=1, use_stem=False,
+                                  in_channels=1, lastact=True, affine=True, pool_bn=False, seed=0)
     assert [c.reduction for c in dthin.cells] == [False, True]
     assert dthin(torch.randn(8, 1, 3, 3)).shape == (8, 10)
 
@@ -458,7 +485,8 @@ def test_darts_supernet_masks():
     for kind in ("normal", "reduce"):
         got, want = getattr(g, kind), getattr(spaces.DARTS_V2, kind)
         for n in range(4):  # same edges per node (order within a node follows the input index)
-            assert sorted(got[2 * n: 2 * n + 2], key=lambda t: t[1]) == sorted(want[2 * n: 2 * n + 2], key=lambda t: t[1])
+            assert (sorted(got[2 * n: 2 * n + 2], key=lambda t: t[1])
+                    == sorted(want[2 * n: 2 * n + 2], key=lambda t: t[1]))
     assert sup(x).shape == (2, 10)
     sup.set_op_mask({"normal": torch.ones(14, 8, dtype=torch.bool), "reduce": torch.ones(14, 8, dtype=torch.bool)})
     sup.set_mask("reduce", "5<-4", "sep_conv_5x5", False)
@@ -469,3 +497,416 @@ def test_darts_supernet_masks():
         sup.genotype()
     with pytest.raises(ValueError):
         sup.set_mask(2, 0, 0, False)
+
+
+# --------------------------------------------------------------------------- registry, names, package rules
+
+
+def test_registry_resolves_through_the_names_table():
+    for name in spaces.list_spaces():
+        cls = type(spaces.get(name))
+        for alias in (name, name.upper(), *cls.aliases):  # the class aliases document entries of the one table
+            assert names.space_name(alias) == name, alias
+            assert spaces.get(alias) is spaces.get(name)
+    with pytest.raises(UnknownSpaceError) as info:
+        spaces.get(3)
+    assert "string" in str(info.value)
+    saved = dict(names.SPACE_ALIASES)
+    try:
+        spaces.register("Toy-Space", spaces.NB201Space, aliases=("toy",))
+        assert "toy_space" in spaces.list_spaces()
+        assert names.space_name("TOY") == "toy_space"
+        assert isinstance(spaces.get("toy"), spaces.NB201Space) and spaces.get("toy") is spaces.get("toy-space")
+    finally:
+        spaces._FACTORIES.pop("toy_space", None)
+        spaces._INSTANCES.pop("toy_space", None)
+        names.SPACE_ALIASES.clear()
+        names.SPACE_ALIASES.update(saved)
+    assert "toy_space" not in spaces.list_spaces()
+
+
+HAS_THIN = {"nb201": True, "nb101": True, "darts": True, "nats_sss": False}
+
+
+@pytest.mark.parametrize("name", spaces.list_spaces())
+def test_has_thin(name):
+    space = spaces.get(name)
+    assert space.has_thin() is HAS_THIN[name]
+    arch = space.sample(1, seed=0)[0]
+    if space.has_thin():
+        net = space.build_thin(arch, num_classes=5, seed=0)
+        assert net(torch.randn(4, 1, 3, 3)).shape == (4, 5)
+    else:
+        with pytest.raises(NotImplementedError):
+            space.build_thin(arch)
+
+
+def test_public_names_importable_where_they_were():
+    import importlib
+
+    expected = {
+        "zeroscore.spaces": ["get", "list_spaces", "register", "Space", "seeded", "NB201Space", "NATSSSSpace",
+                             "NB101Space", "DartsSpace", "NB201Supernet", "DartsSupernet", "nb201_supernet",
+                             "darts_supernet", "Genotype", "PRIMITIVES", "NB201_OPS", "DARTS", "DARTS_V1", "DARTS_V2",
+                             "NASNet", "AmoebaNet", "GENOTYPES", "nb101_hash", "unreachable_ops", "is_degenerate",
+                             "isomorphism_key", "UnknownSpaceError"],
+        "zeroscore.spaces.nb201": ["EDGES", "EDGE_NAMES", "NB201_OPS", "NUM_NODES", "format_arch", "parse_arch",
+                                   "NB201Space", "NB201Supernet", "nb201_supernet", "unreachable_ops", "is_degenerate",
+                                   "isomorphism_key", "cell_params", "op_params", "resblock_params",
+                                   "tiny_network_params", "TinyNetwork", "ThinNetwork", "InferCell",
+                                   "ResNetBasicblock", "make_op", "ReLUConvBN", "Zero", "FactorizedReduce"],
+        "zeroscore.spaces.darts": ["Genotype", "PRIMITIVES", "BUILDABLE_OPS", "STEPS", "EDGES", "EDGE_NAMES",
+                                   "DARTS_V1", "DARTS_V2", "DARTS", "NASNet", "AmoebaNet", "GENOTYPES", "DartsSpace",
+                                   "NetworkCIFAR", "ThinNetwork", "Cell", "DartsSupernet", "darts_supernet",
+                                   "parse_genotype", "make_op"],
+        "zeroscore.spaces.nb101": ["NB101Space", "NB101_OPS", "INPUT", "OUTPUT", "prune", "nb101_hash",
+                                   "compute_vertex_channels", "NB101Network", "parse_spec", "format_spec"],
+        "zeroscore.spaces.nats_sss": ["NATSSSSpace", "SSS_CHANNELS", "SSS_CELL", "DynamicShapeTinyNet"],
+        "zeroscore.spaces.base": ["Space", "seeded", "num_params"],
+    }
+    for module, attrs in expected.items():
+        m = importlib.import_module(module)
+        for attr in attrs:
+            assert getattr(m, attr) is not None, (module, attr)
+        assert set(getattr(m, "__all__", [])) <= set(dir(m)) | {"NB201Supernet", "nb201_supernet", "DartsSupernet",
+                                                                 "darts_supernet"}, module
+    from zeroscore.spaces.darts import DartsSupernet
+    from zeroscore.spaces.nb201 import NB201Supernet
+
+    assert NB201Supernet is spaces.NB201Supernet and DartsSupernet is spaces.DartsSupernet
+    assert Genotype.__module__ == "zeroscore.spaces.darts"
+
+
+SPACES_DIR = Path(spaces.__file__).parent
+
+
+def test_spaces_package_rules():
+    """Modules stay small, and the package sits below the probe: of zeroscore it imports only errors and names."""
+    allowed = {"zeroscore.errors", "zeroscore.names"}
+    for path in sorted(SPACES_DIR.rglob("*.py")):
+        text = path.read_text()
+        assert len(text.splitlines()) <= 350, path
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module.startswith("zeroscore"):
+                assert node.module in allowed, (path, node.module)
+            if isinstance(node, ast.Import):
+                assert not [a.name for a in node.names if a.name.startswith("zeroscore")], path
+
+
+# --------------------------------------------------------------------------- bit-identical networks
+
+
+def _digest(state_dict) -> str:
+    """Names, shapes, dtypes and bytes of a state dict (networks must stay bit-identical across refactors:
+    search results and correlation tables were produced with them)."""
+    h = hashlib.sha256()
+    for k, v in state_dict.items():
+        h.update(k.encode())
+        h.update(str(tuple(v.shape)).encode())
+        h.update(str(v.dtype).encode())
+        h.update(v.detach().contiguous().cpu().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+_ARCH_A = "|nor_conv_3x3~0|+|skip_connect~0|avg_pool_3x3~1|+|none~0|nor_conv_1x1~1|nor_conv_3x3~2|"
+_ARCH_B = "|nor_conv_3x3~0|+|avg_pool_3x3~0|skip_connect~1|+|nor_conv_1x1~0|nor_conv_3x3~1|none~2|"
+
+#: recorded before the spaces were split into packages (commit 196afb4), torch 2.13 CPU generator
+NETWORK_DIGESTS = {
+    ("nb201", "build", _ARCH_A): "be9f4ea48e12dbd4",
+    ("nb201", "thin", _ARCH_A): "ded123da17b1428b",
+    ("nb201", "build", _ARCH_B): "ac6b8fb6ea28b2d5",
+    ("nb201", "thin", _ARCH_B): "deb8f4d316cf4ce1",
+    ("nats_sss", "build", "8:16:24:32:40"): "a1b0f3f3ed5da3af",
+    ("nats_sss", "build", "64:8:64:8:64"): "981045258fdcae53",
+    ("nb101", "build", "INCEPTION"): "54284e76f2dded34",
+    ("nb101", "thin", "INCEPTION"): "1ec5be8567e4de57",
+    ("darts", "build", "DARTS_V2"): "70a0a6497566c821",
+    ("darts", "thin", "DARTS_V2"): "f28f7c7ac7d51b9a",
+    ("darts", "build", "NASNet"): "4c146edd0d41e9b6",
+    ("darts", "thin", "NASNet"): "ed0c67e8eff03986",
+    ("darts", "thin", "AmoebaNet"): "584d808b144d4051",
+}
+
+
+@pytest.mark.parametrize("key", list(NETWORK_DIGESTS), ids=lambda k: f"{k[0]}-{k[1]}-{k[2][:12]}")
+def test_networks_are_bit_identical_to_recorded(key):
+    name, kind, arch = key
+    space = spaces.get(name)
+    arch = {"INCEPTION": INCEPTION, **spaces.GENOTYPES}.get(arch, arch)
+    if kind == "thin":
+        net = space.build_thin(arch, num_classes=10, seed=1 if name == "nb201" else 0)
+    else:
+        net = space.build(arch, num_classes=100 if name == "nats_sss" else 10, seed=0)
+    assert _digest(net.state_dict()) == NETWORK_DIGESTS[key]
+
+
+_TENAS_DARTS = dict(C=1, layers=3, depth=2, stem_multiplier=1, lastact=True, affine=True, pool_bn=False)
+#: (space, constructor options) -> digest of the supernet built with seed 0, recorded before the refactor
+SUPERNET_DIGESTS = [
+    ("nb201", {}, "9752c677b72debe3"),
+    ("nb201", dict(C=8, N=1), "309b388cb399f5fc"),
+    ("nb201", dict(C=3, N=1), "a2b0e6bd46ee8229"),
+    ("nb201", dict(C=1, N=1, depth=1, use_stem=False, in_channels=1), "cbd3cbbe3406aa1f"),
+    ("nb201", dict(C=4, N=1, affine=False, track_running_stats=False), "135cb22e046df4b7"),
+    ("nb201", dict(C=4, N=2, ops=("skip_connect", "nor_conv_3x3", "avg_pool_3x3")), "5af9c6269b38b4df"),
+    ("nb201", dict(C=3, N=1, combine="mean"), "a2b0e6bd46ee8229"),
+    ("darts", {}, "29b4e834c8c221de"),
+    ("darts", dict(C=4, layers=3), "64d581ded6c63376"),
+    ("darts", _TENAS_DARTS, "e1927bf5938a8ff6"),
+    ("darts", dict(use_stem=False, in_channels=1, **_TENAS_DARTS), "afbb86ce9b46833f"),
+    ("darts", dict(C=2, layers=5, ops=("none", "skip_connect", "sep_conv_3x3", "max_pool_3x3")), "27d9c897d78f5454"),
+    ("darts", dict(C=2, layers=3, ops=("sep_conv_7x7", "conv_7x1_1x7", "dil_conv_5x5"), combine="mean"),
+     "b22dbdd1bd994018"),
+]
+
+
+@pytest.mark.parametrize("space,options,digest", SUPERNET_DIGESTS)
+def test_supernets_are_bit_identical_to_recorded(space, options, digest):
+    factory = spaces.nb201_supernet if space == "nb201" else spaces.darts_supernet
+    assert _digest(factory(num_classes=10, seed=0, **options).state_dict()) == digest
+
+
+def test_build_supernet_presets_are_tenas_networks():
+    assert _digest(build_supernet("nats_tss", "tenas_ntk", num_classes=10, seed=0).state_dict()) == "a2b0e6bd46ee8229"
+    thin = build_supernet("nb201", "tenas_thin", num_classes=10, seed=0)
+    assert _digest(thin.state_dict()) == "cbd3cbbe3406aa1f"
+    assert _digest(build_supernet("darts", "tenas_ntk", num_classes=10, seed=0).state_dict()) == "e1927bf5938a8ff6"
+    assert _digest(build_supernet("darts", "tenas_thin", num_classes=10, seed=0).state_dict()) == "afbb86ce9b46833f"
+    # keyword options override the preset; without a seed the caller's RNG builds it
+    torch.manual_seed(7)
+    a = build_supernet("nb201", "tenas_ntk", num_classes=3, ops=("skip_connect", "nor_conv_1x1"))
+    torch.manual_seed(7)
+    b = spaces.nb201_supernet(C=3, N=1, num_classes=3, ops=("skip_connect", "nor_conv_1x1"))
+    assert _digest(a.state_dict()) == _digest(b.state_dict()) and a.op_names == ("skip_connect", "nor_conv_1x1")
+    assert supernet_class("DARTS") is spaces.DartsSupernet and set(SUPERNETS) == {"nb201", "darts"}
+    with pytest.raises(UsageError):
+        build_supernet("nb201", "tenas_huge")
+    with pytest.raises(UsageError):
+        supernet_class("nats_sss")
+    with pytest.raises(UnknownSpaceError):
+        supernet_class("nb301")
+
+
+# --------------------------------------------------------------------------- cell layout and the supernet base
+
+
+def test_cell_layouts():
+    nb201, darts = CellLayout(1, 3), CellLayout(2, 4)
+    assert nb201 == nb201_mod.CELL_LAYOUT == spaces.get("nb201").cell_layout
+    assert darts == spaces.get("darts").cell_layout
+    assert nb201.edges == nb201_mod.EDGES == ((1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2))
+    assert [nb201.edges_into(n) for n in nb201.intermediate_nodes] == [(0,), (1, 2), (3, 4, 5)]
+    # DARTS: edge of node n from input j is (n - 2)(n + 1)/2 + j (DARTS' alphas rows, TE-NAS's edge2index)
+    for n in darts.intermediate_nodes:
+        assert darts.edges_into(n) == tuple((n - 2) * (n + 1) // 2 + j for j in range(n))
+        assert all(darts.edge_index(n, j) == (n - 2) * (n + 1) // 2 + j for j in range(n))
+    assert darts.num_edges == 14 and darts.edge_names[13] == "5<-4"
+    with pytest.raises(UsageError):
+        darts.edges_into(1)
+    with pytest.raises(UsageError):
+        nb201.edge_index(1, 1)
+
+
+def _old_masks_to_arch(space, masks, op_names):
+    """``zeroscore.search.prune._masks_to_arch`` as it was before ``Supernet.to_arch`` replaced it (reference)."""
+    if space == "nb201":
+        ops = []
+        for e in range(masks[0].shape[0]):
+            kept = [op_names[o] for o in range(len(op_names)) if masks[0][e, o]]
+            ops.append(kept[0] if kept else "none")
+        return format_arch(ops)
+    cells = []
+    for m in masks:
+        edges = []
+        for i in range(4):
+            node = i + 2
+            first = (node - 2) * (node + 1) // 2
+            for j in range(node):
+                kept = [op_names[o] for o in range(len(op_names)) if m[first + j, o] and op_names[o] != "none"]
+                if kept:
+                    edges.append((kept[0], j))
+        cells.append(tuple(edges))
+    concat = (2, 3, 4, 5)
+    return Genotype(cells[0], concat, cells[1], concat)
+
+
+@pytest.mark.parametrize("space", ["nb201", "darts"])
+def test_to_arch_equals_the_old_prune_conversion(space):
+    sup = build_supernet(space, "tenas_thin", num_classes=10, seed=0)
+    gen = torch.Generator().manual_seed(0)
+    for trial in range(60):
+        ops = sup.op_names if trial % 2 else sup.op_names[trial % 3:]
+        layout = supernet_class(space).mask_layout(ops)
+        masks = [torch.rand(layout.mask_shape, generator=gen) < (0.1 + trial / 80) for _ in layout.cell_types]
+        want = _old_masks_to_arch(space, masks, ops)
+        assert layout.to_arch(masks) == want
+        if ops == sup.op_names:
+            sup.set_op_mask(masks)
+            assert sup.to_arch() == want and sup.to_arch(masks) == want
+
+
+@pytest.mark.parametrize("space", ["nb201", "darts"])
+def test_supernet_masks_round_trip(space):
+    sup = build_supernet(space, "tenas_ntk", num_classes=10, seed=0)
+    layout = sup.layout
+    assert isinstance(sup, Supernet) and isinstance(layout, NB201Layout if space == "nb201" else DartsLayout)
+    assert [m.shape for m in sup.masks] == [layout.mask_shape] * len(sup.cell_types)
+    assert all(bool(m.all()) for m in sup.masks)  # every op kept at first
+    gen = torch.Generator().manual_seed(1)
+    masks = [torch.rand(layout.mask_shape, generator=gen) < 0.5 for _ in sup.cell_types]
+    sup.set_op_mask(masks)
+    assert all(torch.equal(a, b) for a, b in zip(sup.masks, masks))
+    assert all(torch.equal(a, b) for a, b in zip(sup.get_op_mask(), masks))
+    sup.masks[0][0, 0] = not bool(masks[0][0, 0])  # copies: the supernet is unchanged
+    assert torch.equal(sup.masks[0], masks[0])
+    # nested lists and dicts keyed by cell type name give the same masks
+    sup.set_op_mask(layout.full_masks())
+    sup.set_op_mask({name: m.tolist() for name, m in zip(sup.cell_types, masks)})
+    assert all(torch.equal(a, b) for a, b in zip(sup.masks, masks))
+    assert sup.kept_ops() == [[[o for o, k in zip(sup.op_names, row) if k] for row in m.tolist()] for m in masks]
+    # set_mask by index and by name
+    last = len(sup.cell_types) - 1
+    sup.set_mask(last, layout.edge_names[-1], sup.op_names[-1], True)
+    sup.set_mask(sup.cell_types[last], layout.num_edges - 1, 0, False)
+    m = sup.masks[last]
+    assert bool(m[-1, -1]) and not bool(m[-1, 0])
+    # malformed masks name the problem and change nothing
+    before = sup.masks
+    bad_shape = [torch.ones(layout.num_edges, layout.num_ops + 1, dtype=torch.bool) for _ in sup.cell_types]
+    for bad, fragment in ((bad_shape, "mask shape"), ([masks[0]] * (len(sup.cell_types) + 1), "expected"),
+                          ({"nope": masks[0]}, "unknown cell type")):
+        with pytest.raises(InvalidArchError) as info:
+            sup.set_op_mask(bad)
+        assert fragment in str(info.value)
+    assert all(torch.equal(a, b) for a, b in zip(sup.masks, before))
+    for args in ((7, 0, 0), (0, "9<-0", 0), (0, 0, "conv_9x9"), (0, 99, 0)):
+        with pytest.raises(InvalidArchError):
+            sup.set_mask(*args, False)
+
+
+def test_supernet_single_path_and_strict_arch():
+    nb = build_supernet("nb201", "tenas_thin", num_classes=10, seed=0)
+    nb.set_single_path(_ARCH_A)
+    assert nb.arch() == nb.genotype() == nb.to_arch() == _ARCH_A
+    assert nb.layout.single_path_arch(nb.masks) == _ARCH_A
+    with pytest.raises(InvalidArchError):
+        nb.set_single_path("|conv_9x9~0|+|none~0|none~1|+|none~0|none~1|none~2|")
+    d = build_supernet("darts", "tenas_thin", num_classes=10, seed=0)
+    d.set_single_path(spaces.DARTS_V2)
+    g = d.genotype()
+    assert d.arch() == g and d.to_arch() == g
+    for kind in ("normal", "reduce"):
+        got, want = getattr(g, kind), getattr(spaces.DARTS_V2, kind)
+        for n in range(4):
+            assert sorted(got[2 * n:2 * n + 2], key=lambda t: t[1]) == sorted(want[2 * n:2 * n + 2], key=lambda t: t[1])
+    d.set_mask("reduction", "2<-0", "sep_conv_3x3", True)
+    with pytest.raises(InvalidArchError, match="reduce edge 2<-0 still has 2 ops"):
+        d.genotype()
+    short = Genotype(spaces.DARTS_V2.normal[:4], (2, 3), spaces.DARTS_V2.reduce[:4], (2, 3))
+    with pytest.raises(InvalidArchError, match="2 steps, supernet has 4"):
+        d.set_single_path(short)
+
+
+def _edge_rows(weights_like, value):
+    return [torch.full(m.shape, value, dtype=torch.float32) for m in weights_like]
+
+
+@pytest.mark.parametrize("space", ["nb201", "darts"])
+def test_weighted_forward(space):
+    sup = build_supernet(space, "tenas_ntk", num_classes=10, seed=0).eval()
+    in_channels = 3
+    x = torch.randn(2, in_channels, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        summed = sup(x)
+        # weights 1 on every op: the default sum, exactly
+        assert torch.equal(sup(x, _edge_rows(sup.masks, 1.0)), summed)
+        # weights one-hot on the kept op of a single path: the single-path forward, exactly
+        arch = _ARCH_A if space == "nb201" else spaces.DARTS_V2
+        sup.set_single_path(arch)
+        single = sup(x)
+        one_hot = [m.float() for m in sup.masks]
+        sup.set_op_mask(sup.layout.full_masks())
+        assert torch.equal(sup(x, one_hot), single)
+        # a removed op is not computed, whatever its weight: masks and weights combine
+        sup.set_single_path(arch)
+        assert torch.equal(sup(x, _edge_rows(sup.masks, 1.0)), single)
+        sup.set_op_mask(sup.layout.full_masks())
+        # uniform weights 1/k over the k kept ops: the mean the supernet's combine="mean" defines
+        mean_net = build_supernet(space, "tenas_ntk", num_classes=10, seed=0, combine="mean").eval()
+        k = sup.layout.num_ops
+        assert torch.allclose(sup(x, _edge_rows(sup.masks, 1.0 / k)), mean_net(x), rtol=1e-5, atol=1e-6)
+        # combine="mean" is not applied on top of explicit weights
+        assert torch.equal(mean_net(x, _edge_rows(sup.masks, 1.0)), summed)
+    # gradients reach the architecture weights (DARTS: softmax of alpha), in train mode as in a search
+    sup.train()
+    alphas = [torch.zeros(m.shape, requires_grad=True) for m in sup.masks]
+    sup(x, [a.softmax(dim=-1) for a in alphas]).square().sum().backward()
+    assert all(a.grad is not None and bool(a.grad.abs().sum() > 0) for a in alphas)
+    bad = [torch.ones(m.shape[0], m.shape[1] + 1) for m in sup.masks]
+    with pytest.raises(InvalidArchError, match="weights shape"):
+        sup(x, bad)
+    with pytest.raises(InvalidArchError, match="floating point"):
+        sup(x, [m.long() for m in sup.masks])
+
+
+def test_weighted_forward_single_cell_type_forms():
+    sup = build_supernet("nb201", "tenas_thin", num_classes=10, seed=0).eval()
+    x = torch.randn(5, 1, 3, 3, generator=torch.Generator().manual_seed(0))
+    w = torch.rand(6, 5, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():
+        assert torch.equal(sup(x, w), sup(x, [w])) and torch.equal(sup(x, w), sup(x, {"normal": w}))
+        assert torch.equal(sup(x, w), sup(x, w.tolist()))
+
+
+@pytest.mark.parametrize("space", ["nb201", "darts"])
+def test_candidate_op_parameters(space):
+    sup = build_supernet(space, None, C=4, num_classes=10, seed=0, **({"N": 1} if space == "nb201" else {"layers": 3}))
+    params = sup.op_parameters()
+    assert set(params) == {(ct, e, o) for ct in sup.cell_types for e in sup.edge_names for o in sup.op_names}
+    shared = sup.shared_parameters()
+    in_ops = [p for ps in params.values() for p in ps]
+    # every parameter is either in exactly one candidate op or shared
+    assert len({id(p) for p in in_ops}) == len(in_ops)
+    assert {id(p) for p in in_ops} | {id(p) for p in shared} == {id(p) for p in sup.parameters()}
+    assert not {id(p) for p in in_ops} & {id(p) for p in shared}
+    n_cells = collections.Counter(sup.cell_types[c.cell_type] for _, c in sup.search_cells())
+    places = [place for place, _ in sup.candidate_ops()]
+    assert len(places) == sum(n_cells.values()) * len(sup.edge_names) * len(sup.op_names)
+    assert params[(sup.cell_types[0], sup.edge_names[-1], "none")] == []
+    conv = "nor_conv_3x3" if space == "nb201" else "sep_conv_3x3"
+    assert len(params[(sup.cell_types[0], sup.edge_names[0], conv)]) > 0
+    # e.g. RF-DARTS: freeze every candidate op's weights, train the rest
+    for ps in params.values():
+        for p in ps:
+            p.requires_grad_(False)
+    assert [p for p in sup.parameters() if p.requires_grad] == shared
+
+
+def test_supernet_batchnorm_options():
+    nb = spaces.nb201_supernet(C=4, N=1, num_classes=10, seed=0, affine=False, track_running_stats=False)
+    d = spaces.darts_supernet(C=4, layers=3, num_classes=10, seed=0, affine=True, track_running_stats=False,
+                              pool_bn=False)
+    for sup, affine in ((nb, False), (d, True)):
+        cell_bns = [m for _, c in sup.search_cells() for m in c.modules() if isinstance(m, nn.BatchNorm2d)]
+        assert cell_bns and all(not bn.track_running_stats and bn.running_mean is None for bn in cell_bns)
+        assert all(bn.affine == affine for bn in cell_bns)
+        assert sup(torch.randn(2, 3, 8, 8)).shape == (2, 10)
+    # DARTS' BatchNorm after pooling is never affine, and follows track_running_stats
+    pooled = spaces.darts_supernet(C=4, layers=3, ops=("max_pool_3x3",), seed=0, track_running_stats=False)
+    pool_bns = [m for _, c in pooled.search_cells() for m in c.modules() if isinstance(m, nn.BatchNorm2d)][-1:]
+    assert pool_bns and not pool_bns[0].affine and not pool_bns[0].track_running_stats
+    # the defaults are the official ones: running statistics tracked everywhere
+    assert all(m.track_running_stats for m in spaces.darts_supernet(C=2, layers=3, seed=0).modules()
+               if isinstance(m, nn.BatchNorm2d))
+
+
+def test_supernet_ops_are_checked():
+    with pytest.raises(InvalidArchError, match="unknown NB201 op 'sep_conv_3x3'"):
+        spaces.nb201_supernet(C=2, N=1, ops=("sep_conv_3x3",))
+    with pytest.raises(InvalidArchError, match="unknown DARTS op 'nor_conv_3x3'"):
+        spaces.darts_supernet(C=2, layers=3, ops=("nor_conv_3x3",))
+    with pytest.raises(InvalidArchError, match="twice"):
+        NB201Layout(("none", "none"))
+    with pytest.raises(UsageError):
+        spaces.nb201_supernet(C=2, N=1, combine="max")

@@ -3,64 +3,101 @@
 Quick start::
 
     import zeroscore
-    x, y = zeroscore.data.load_batch("cifar10", batch_size=64)
-    result = zeroscore.score(my_model, x, y)          # every registered indicator
-    print(result["ntk_cond"], result.errors)
+    x, y = zeroscore.data.load_batch("cifar10", batch_size=64)   # or "gaussian"
+    result = zeroscore.score(my_model, x, y)                      # every registered indicator
+    print(result.to_frame())
+
+The nouns: :class:`Indicator` (and the registry: :func:`register`, :func:`get_indicator`, :func:`list_indicators`),
+:class:`Probe`, :class:`Scorer`, :class:`Space` (:func:`get_space`, :func:`list_spaces`), :class:`Store`
+(:func:`open_store`) and the errors of :mod:`zeroscore.errors`. The verbs: :func:`score`, :func:`score_many`,
+:func:`correlate`, :func:`rank_aggregate`, :func:`make_objective`, :func:`prune`, :func:`evolve`,
+:func:`random_search`. Modules: ``data``, ``spaces``, ``truth``, ``analysis``, ``plots``, ``search``, ``testing``.
+Everything is imported on first use, so ``import zeroscore`` stays light (no torch until it is needed).
 """
 
-from zeroscore import data
-from zeroscore.indicators.base import (
-    Indicator,
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from zeroscore._version import __version__
+from zeroscore.errors import (
+    DamagedFileError,
+    DataNotFoundError,
     IndicatorNotApplicable,
+    InvalidArchError,
+    InvalidInputError,
+    InvalidParameterError,
+    MissingExtraError,
     MissingInputError,
+    NoGroundTruthError,
+    StoreError,
+    UnknownDatasetError,
     UnknownIndicatorError,
-    get_indicator,
-    list_indicators,
-    register,
+    UnknownSpaceError,
+    UsageError,
+    ZeroscoreError,
 )
-from zeroscore.probe import Probe
-from zeroscore.scoring import ScoreResult, score
 
-__version__ = "0.1.0"
+if TYPE_CHECKING:  # pragma: no cover - what type checkers and IDEs see behind the lazy names
+    from zeroscore.indicators.base import Indicator as Indicator
+    from zeroscore.indicators.base import get_indicator as get_indicator
+    from zeroscore.indicators.base import list_indicators as list_indicators
+    from zeroscore.indicators.base import register as register
+    from zeroscore.probe import Probe as Probe
+    from zeroscore.scorer import Scorer as Scorer
+    from zeroscore.scorer import ScoreResult as ScoreResult
+    from zeroscore.scorer import score as score
 
-# Heavier parts are imported on first use, so `import zeroscore` stays light.
-_LAZY = {
+#: name -> (module, attribute or None for the module itself), imported on first use (torch included: the command
+#: line parses its arguments and lists indicators without importing it)
+_LAZY: dict[str, tuple[str, str | None]] = {
+    "Indicator": ("zeroscore.indicators.base", "Indicator"),
+    "register": ("zeroscore.indicators.base", "register"),
+    "get_indicator": ("zeroscore.indicators.base", "get_indicator"),
+    "list_indicators": ("zeroscore.indicators.base", "list_indicators"),
+    "Probe": ("zeroscore.probe", "Probe"),
+    "Scorer": ("zeroscore.scorer", "Scorer"),
+    "ScoreResult": ("zeroscore.scorer", "ScoreResult"),
+    "score": ("zeroscore.scorer", "score"),
     "score_many": ("zeroscore.runner", "score_many"),
     "correlate": ("zeroscore.analysis", "correlate"),
     "rank_aggregate": ("zeroscore.analysis", "rank_aggregate"),
     "make_objective": ("zeroscore.search.objective", "make_objective"),
+    "prune": ("zeroscore.search.prune", "prune"),
+    "evolve": ("zeroscore.search.evolve", "evolve"),
+    "random_search": ("zeroscore.search.random_search", "random_search"),
+    "Space": ("zeroscore.spaces.base", "Space"),
+    "get_space": ("zeroscore.spaces", "get"),
+    "list_spaces": ("zeroscore.spaces", "list_spaces"),
+    "Store": ("zeroscore.store", "Store"),
+    "open_store": ("zeroscore.store", "open_store"),
+    "data": ("zeroscore.data", None),
     "spaces": ("zeroscore.spaces", None),
     "truth": ("zeroscore.truth", None),
+    "analysis": ("zeroscore.analysis", None),
+    "plots": ("zeroscore.plots", None),
     "search": ("zeroscore.search", None),
+    "testing": ("zeroscore.testing", None),
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
         module, attr = _LAZY[name]
-        mod = importlib.import_module(module)
-        return mod if attr is None else getattr(mod, attr)
+        value = importlib.import_module(module) if attr is None else getattr(importlib.import_module(module), attr)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module 'zeroscore' has no attribute {name!r}")
 
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __all__ = [
-    "Indicator",
-    "IndicatorNotApplicable",
-    "data",
-    "MissingInputError",
-    "Probe",
-    "ScoreResult",
-    "UnknownIndicatorError",
-    "get_indicator",
-    "list_indicators",
-    "register",
-    "score",
-    "score_many",
-    "correlate",
-    "rank_aggregate",
-    "make_objective",
-    "spaces",
-    "truth",
-    "search",
+    "__version__", *_LAZY,
+    "ZeroscoreError", "UnknownIndicatorError", "UnknownSpaceError", "UnknownDatasetError", "IndicatorNotApplicable",
+    "MissingInputError", "InvalidInputError", "InvalidArchError", "InvalidParameterError", "DataNotFoundError",
+    "DamagedFileError", "NoGroundTruthError", "StoreError", "MissingExtraError", "UsageError",
 ]

@@ -27,6 +27,14 @@ Datasets (names are case-insensitive; ``_`` and ``-`` are interchangeable):
     Standard-normal inputs of shape ``(batch_size, *shape)`` (default ``(3, 32, 32)``) from a local
     ``torch.Generator`` seeded with ``seed``; targets uniform in ``[0, num_classes)`` (default 10). ``split`` is
     ignored.
+
+Names resolve through :func:`zeroscore.names.dataset_name` (an unknown one raises
+:class:`~zeroscore.errors.UnknownDatasetError`). A missing file raises :class:`~zeroscore.errors.DataNotFoundError`
+that starts with where to download it; a file that is there but truncated or foreign raises
+:class:`~zeroscore.errors.DamagedFileError` naming it.
+
+Security: the data location is trusted input. The official batch files are Python pickles and unpickling runs
+whatever code a pickle names, so only point the data location at files from a source you trust.
 """
 
 from __future__ import annotations
@@ -34,13 +42,16 @@ from __future__ import annotations
 import functools
 import pickle
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import torch
 
-from .settings import DataNotFoundError, data_root
+from zeroscore.errors import DamagedFileError, DataNotFoundError, UsageError
+from zeroscore.names import dataset_name
+from zeroscore.settings import data_root, where_hint
 
-__all__ = ["load_batch", "load_images", "describe", "is_standin", "num_classes", "input_shape", "DATASETS"]
+__all__ = ["load_batch", "load_images", "describe", "is_standin", "num_classes", "input_shape", "locate", "DATASETS"]
 
 _CIFAR10_MEAN, _CIFAR10_STD = [125.3, 123.0, 113.9], [63.0, 62.1, 66.7]
 _CIFAR100_MEAN, _CIFAR100_STD = [129.3, 124.1, 112.4], [68.2, 65.4, 70.4]
@@ -49,15 +60,17 @@ _IN16_DIRS = ["ImageNet16", "imagenet16", "imagenet16_sample/ImageNet16"]
 _IN16_FILES = {"train": [f"train_data_batch_{i}" for i in range(1, 11)], "test": ["val_data"]}
 
 #: per dataset: folders tried below the data location, files per split, label key, classes, size, mean/std (0-255)
-DATASETS = {
+DATASETS: dict[str, dict[str, Any]] = {
     "cifar10": dict(dirs=["cifar10_sample/cifar-10-batches-py", "cifar-10-batches-py"],
                     files={"train": [f"data_batch_{i}" for i in range(1, 6)], "test": ["test_batch"]},
                     label_key="labels", classes=10, size=32, mean=_CIFAR10_MEAN, std=_CIFAR10_STD,
-                    how="Download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz and extract it there."),
+                    how="Download https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz (163 MB) and extract it "
+                        "into the data location."),
     "cifar100": dict(dirs=["cifar100_sample/cifar-100-python", "cifar-100-python"],
                      files={"train": ["train"], "test": ["test"]},
                      label_key="fine_labels", classes=100, size=32, mean=_CIFAR100_MEAN, std=_CIFAR100_STD,
-                     how="Download https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz and extract it there."),
+                     how="Download https://www.cs.toronto.edu/~kriz/cifar-100-python.tar.gz (161 MB) and extract it "
+                         "into the data location."),
     "imagenet16": dict(dirs=_IN16_DIRS, files=_IN16_FILES, label_key="labels", classes=1000, size=16,
                        mean=_IN16_MEAN, std=_IN16_STD,
                        how="Get the ImageNet16 pickles (see https://github.com/D-X-Y/NAS-Bench-201, 'ImageNet16') "
@@ -69,17 +82,11 @@ DATASETS = {
     "imagenet16_standin": dict(classes=120, size=16, mean=_IN16_MEAN, std=_IN16_STD),
     "gaussian": dict(classes=10, size=32),
 }
-_ALIASES = {"cifar-10": "cifar10", "cifar-100": "cifar100", "imagenet16-1000": "imagenet16",
-            "imagenet16-standin": "imagenet16_standin", "imagenet16-120-standin": "imagenet16_standin",
-            "gauss": "gaussian", "normal": "gaussian"}
 
 
 def _name(dataset: str) -> str:
-    d = str(dataset).lower().replace("_", "-")
-    d = _ALIASES.get(d, d)
-    if d not in DATASETS:
-        raise ValueError(f"unknown dataset {dataset!r}; expected one of {sorted(DATASETS)}")
-    return d
+    """The ``DATASETS`` key of ``dataset`` (aliases live in :mod:`zeroscore.names`, shared by every module)."""
+    return dataset_name(dataset)
 
 
 def is_standin(dataset: str) -> bool:
@@ -102,28 +109,77 @@ def input_shape(dataset: str) -> tuple[int, int, int]:
 # files
 
 
+def _candidates(name: str, root) -> list[Path]:
+    base = data_root(root)
+    return [base / d for d in DATASETS[name]["dirs"]] + [base]
+
+
+def _holds(name: str, folder: Path) -> bool:
+    spec = DATASETS[name]
+    return (folder / spec["files"]["test"][0]).is_file() or (folder / spec["files"]["train"][0]).is_file()
+
+
+def locate(dataset: str, root=None) -> Path | None:
+    """The folder holding ``dataset``'s official batch files in the data location, or None when there is none.
+
+    ``imagenet16_standin`` is read from CIFAR-100's folder; ``gaussian`` has no files (None).
+    """
+    name = _name(dataset)
+    name = "cifar100" if name == "imagenet16_standin" else name
+    if "files" not in DATASETS[name]:
+        return None
+    return next((c for c in _candidates(name, root) if _holds(name, c)), None)
+
+
 def _folder(name: str, root) -> Path:
     """The folder holding ``name``'s files: one of the known sub folders, or the data location itself."""
+    found = locate(name, root)
+    if found is not None:
+        return found
     spec = DATASETS[name]
-    base = data_root(root)
-    first = spec["files"]["test"][0]
-    cands = [base / d for d in spec["dirs"]] + [base]
-    for c in cands:
-        if (c / first).is_file() or (c / spec["files"]["train"][0]).is_file():
-            return c
     files = ", ".join(spec["files"]["train"] + spec["files"]["test"])
-    tried = "\n  ".join(str(c) for c in cands)
+    tried = "\n  ".join(str(c) for c in _candidates(name, root))
     raise DataNotFoundError(
-        f"{name}: files {files} not found in any of:\n  {tried}\n{spec['how']} "
-        f"(data location: argument `root`, env var ZEROSCORE_DATA)"
+        f"{name}: files {files} not found. {spec['how']} {where_hint()}\nLooked in:\n  {tried}"
+    )
+
+
+def _damaged(path: Path, what: str) -> DamagedFileError:
+    return DamagedFileError(
+        f"{path}: {what}. It is not an intact official batch file (truncated download or a different file?); "
+        f"download the dataset again (`zeroscore data check` gives the link) and replace it."
     )
 
 
 def _unpickle(path: Path) -> dict:
-    """Load one official batch file (trusted pickle); keys may be ``bytes`` (Python 2 files) or ``str``."""
-    with open(path, "rb") as f:
-        d = pickle.load(f, encoding="latin1")
+    """Load one official batch file (a trusted pickle); keys may be ``bytes`` (Python 2 files) or ``str``."""
+    try:
+        with open(path, "rb") as f:
+            d = pickle.load(f, encoding="latin1")
+    except Exception as err:  # a truncated or foreign pickle fails in many ways (EOF, opcode, import, value ...)
+        raise _damaged(path, f"cannot be unpickled ({type(err).__name__}: {err})") from err
+    if not isinstance(d, dict):
+        raise _damaged(path, f"holds a {type(d).__name__}, not the dict of an official batch file")
     return {(k.decode("latin1") if isinstance(k, bytes) else k): v for k, v in d.items()}
+
+
+def _batch_arrays(path: Path, label_key: str, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(images N x 3 x size x size uint8, labels int64)`` of one batch file, checked for shape and length."""
+    d = _unpickle(path)
+    missing = [k for k in ("data", label_key) if k not in d]
+    if missing:
+        raise _damaged(path, f"the dict lacks {', '.join(repr(k) for k in missing)} (keys: {sorted(map(str, d))})")
+    per_image = 3 * size * size
+    try:
+        data = np.asarray(d["data"], dtype=np.uint8)
+        labels = np.asarray(d[label_key], dtype=np.int64)
+    except (TypeError, ValueError, OverflowError) as err:
+        raise _damaged(path, f"'data' or {label_key!r} is not numeric ({err})") from err
+    if data.ndim < 2 or int(np.prod(data.shape[1:])) != per_image:
+        raise _damaged(path, f"'data' has shape {data.shape}, expected (N, {per_image}) for 3x{size}x{size} images")
+    if labels.ndim != 1 or len(labels) != len(data):
+        raise _damaged(path, f"{len(data)} images but {labels.size} labels")
+    return data.reshape(-1, 3, size, size), labels
 
 
 @functools.lru_cache(maxsize=8)
@@ -132,12 +188,9 @@ def _read_batches(folder: str, files: tuple[str, ...], label_key: str, size: int
     for name in files:
         path = Path(folder) / name
         if not path.is_file():
-            raise DataNotFoundError(f"expected {path} (official batch file {name}) but it does not exist")
-        d = _unpickle(path)
-        data = np.asarray(d["data"], dtype=np.uint8).reshape(-1, 3, size, size)
-        lab = np.asarray(d[label_key], dtype=np.int64)
-        if len(lab) != len(data):
-            raise ValueError(f"{path}: {len(data)} images but {len(lab)} labels")
+            raise DataNotFoundError(f"expected {path} (official batch file {name}) but it does not exist: the "
+                                    f"download is incomplete; extract the official archive again there. {where_hint()}")
+        data, lab = _batch_arrays(path, label_key, size)
         images.append(data)
         labels.append(lab)
     x, y = np.concatenate(images), np.concatenate(labels)
@@ -150,12 +203,13 @@ def load_images(dataset: str, root=None, split: str = "train") -> tuple[np.ndarr
     """All images of a split as uint8 ``(N, 3, H, W)`` plus int64 labels (0-based), cached in-process (read-only).
 
     ``imagenet16_standin`` gives CIFAR-100 images 2x2-average-pooled to 16x16 (rounded to uint8) with fine labels.
+    The files are unpickled: the data location must be trusted (see the module docstring).
     """
     name = _name(dataset)
     if split not in ("train", "test"):
-        raise ValueError(f"split must be 'train' or 'test', not {split!r}")
+        raise UsageError(f"split must be 'train' or 'test', not {split!r}")
     if name == "gaussian":
-        raise ValueError("'gaussian' has no stored images; use load_batch")
+        raise UsageError("'gaussian' has no stored images; use load_batch")
     if name == "imagenet16_standin":
         return _standin(str(_folder("cifar100", root)), split)
     return _images(name, str(_folder(name, root)), split)
@@ -214,9 +268,10 @@ def _augment(x: np.ndarray, rng: np.random.Generator, pad: int) -> np.ndarray:
     padded = np.zeros((n, c, h + 2 * pad, w + 2 * pad), dtype=x.dtype)
     padded[:, :, pad : pad + h, pad : pad + w] = x
     out = np.empty_like(x)
-    dy = rng.integers(0, 2 * pad + 1, size=n)
-    dx = rng.integers(0, 2 * pad + 1, size=n)
-    flip = rng.random(n) < 0.5
+    # (numpy's stubs type these as scalars)
+    dy = cast(np.ndarray, rng.integers(0, 2 * pad + 1, size=n)).tolist()
+    dx = cast(np.ndarray, rng.integers(0, 2 * pad + 1, size=n)).tolist()
+    flip = cast(np.ndarray, rng.random(n) < 0.5).tolist()
     for i in range(n):
         img = padded[i, :, dy[i] : dy[i] + h, dx[i] : dx[i] + w]
         out[i] = img[:, :, ::-1] if flip[i] else img
@@ -236,15 +291,15 @@ def load_batch(dataset: str, root=None, batch_size: int = 64, split: str = "trai
     if name == "gaussian":
         shape = tuple(shape) if shape is not None else (3, 32, 32)
         g = torch.Generator().manual_seed(int(seed))
-        x = torch.randn((batch_size, *shape), generator=g)
+        noise = torch.randn((batch_size, *shape), generator=g)
         y = torch.randint(0, int(num_classes or 10), (batch_size,), generator=g)
-        return x, y
+        return noise, y
     images, labels = load_images(name, root, split)
     pool = np.arange(len(labels))
     if num_classes is not None:
         pool = pool[labels < num_classes]
     if batch_size > len(pool):
-        raise ValueError(f"{name} {split}: batch_size {batch_size} > {len(pool)} available images")
+        raise UsageError(f"{name} {split}: batch_size {batch_size} > {len(pool)} available images")
     rng = np.random.default_rng(seed)
     idx = rng.choice(pool, size=batch_size, replace=False)
     x = images[idx]

@@ -24,6 +24,8 @@ __all__ = [
     "StoreError",
     "MissingExtraError",
     "UsageError",
+    "InvalidParameterError",
+    "OutputExistsError",
 ]
 
 
@@ -90,3 +92,11 @@ class MissingExtraError(ZeroscoreError, ImportError):
 
 class UsageError(ZeroscoreError, ValueError):
     """An argument or option that cannot be used as given; the message names it and the fix."""
+
+
+class InvalidParameterError(ZeroscoreError, TypeError):
+    """A hyper-parameter an indicator does not have (the message lists the ones it has)."""
+
+
+class OutputExistsError(ZeroscoreError, FileExistsError):
+    """An output file exists and replacing it was not asked for (the message names the overwrite option)."""

@@ -20,7 +20,7 @@ class BasicBlock(nn.Module):
         self.conv2 = nn.Conv2d(c_out, c_out, 3, 1, 1, bias=False)
         self.bn2 = nn.BatchNorm2d(c_out)
         self.relu = nn.ReLU()
-        self.shortcut = nn.Identity()
+        self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or c_in != c_out:
             self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride, bias=False), nn.BatchNorm2d(c_out))
 
@@ -78,7 +78,3 @@ def mlp(num_classes: int = 10, in_features: int = 3 * 32 * 32, hidden: tuple[int
         prev = h
     layers.append(nn.Linear(prev, num_classes))
     return nn.Sequential(*layers)
-
-
-def functional_relu_net(num_classes: int = 10, width: int = 16) -> nn.Module:
-    return FunctionalReluNet(num_classes=num_classes, width=width)

@@ -20,92 +20,25 @@ and its error and the others still run.
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import math
 import time
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 import torch
 from torch import nn
 
-from zeroscore.errors import MissingInputError, UnknownIndicatorError, UsageError
+from zeroscore import _nn
+from zeroscore.errors import InvalidInputError, MissingInputError, UnknownIndicatorError, UsageError
 from zeroscore.indicators.base import Indicator, get_indicator, indicator_class, list_indicators
 from zeroscore.probe import Probe
+from zeroscore.results import ROW_COLUMNS, PlannedIndicator, ScoreResult, params_hash, params_json
 
 __all__ = ["Scorer", "ScoreResult", "PlannedIndicator", "score", "parse_indicators", "has_thin", "params_json",
-           "params_hash", "ROW_COLUMNS"]
+           "params_hash", "ROW_COLUMNS", "IndicatorSpec"]
 
-#: columns of a result row (one per architecture, seed and indicator), in order: the runner's frames and the store
-ROW_COLUMNS = ["space", "arch", "dataset", "seed", "indicator", "value", "seconds", "error", "batch_size", "split",
-               "params_hash", "params"]
-
+#: what may name indicators: "all", a wildcard, comma-separated names, instances, lists of those, {name: params}
 IndicatorSpec = str | Indicator | Iterable[str | Indicator] | Mapping[str, Mapping[str, Any]]
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# results
-
-
-@dataclass
-class ScoreResult(Mapping):
-    """Indicator name -> value (float; NaN where the indicator failed), plus timings, errors and parameters."""
-
-    values: dict[str, float] = field(default_factory=dict)
-    seconds: dict[str, float] = field(default_factory=dict)
-    errors: dict[str, str] = field(default_factory=dict)
-    params: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def __getitem__(self, name: str) -> float:
-        return self.values[name]
-
-    def __iter__(self):
-        return iter(self.values)
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    def to_frame(self):
-        """One row per indicator: value, direction, seconds, error."""
-        import pandas as pd
-
-        return pd.DataFrame({
-            "indicator": list(self.values),
-            "value": [self.values[n] for n in self.values],
-            "direction": [_direction_or_blank(n) for n in self.values],
-            "seconds": [self.seconds.get(n, math.nan) for n in self.values],
-            "error": [self.errors.get(n) for n in self.values],
-        }).set_index("indicator")
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{k}={v:.6g}" for k, v in self.values.items())
-        return f"ScoreResult({body}{'; errors: ' + ', '.join(self.errors) if self.errors else ''})"
-
-
-def _direction_or_blank(name: str) -> str:
-    try:
-        return "higher" if indicator_class(name).higher_is_better else "lower"
-    except UnknownIndicatorError:
-        return ""
-
-
-def params_json(params: Mapping[str, Any]) -> str:
-    """Canonical JSON of indicator hyper-parameters (sorted keys; tuples become lists; others via ``str``)."""
-    return json.dumps(dict(params), sort_keys=True, default=_json_default)
-
-
-def _json_default(obj: Any):
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj, key=str)
-    return str(obj)
-
-
-def params_hash(params: Mapping[str, Any]) -> str:
-    """Short stable hash (first 16 hex digits of SHA-256) of :func:`params_json`: part of a stored row's key."""
-    return hashlib.sha256(params_json(params).encode()).hexdigest()[:16]
-
 
 # ---------------------------------------------------------------------------------------------------------------
 # the indicator spec
@@ -180,25 +113,6 @@ def has_thin(space: Any) -> bool:
     return callable(getattr(space, "build_thin", None))
 
 
-@dataclass(frozen=True)
-class PlannedIndicator:
-    """One indicator as it is computed for a space: the instance (thin-protocol parameters applied), its stored
-    parameters (with ``"network": "thin"`` for the thin network) and their hash, and the network."""
-
-    indicator: Indicator
-    params: str
-    params_hash: str
-    network: str = "full"
-
-    @property
-    def name(self) -> str:
-        return self.indicator.name
-
-    @property
-    def thin(self) -> bool:
-        return self.network == "thin"
-
-
 # ---------------------------------------------------------------------------------------------------------------
 # the scorer
 
@@ -247,9 +161,10 @@ class Scorer:
         if problems:
             raise MissingInputError("; ".join(problems))
 
-    def plan(self, space: Any = None) -> list[PlannedIndicator]:
-        """How each indicator is computed for architectures of ``space`` (network and stored parameters)."""
-        thin_ok = self.thin and has_thin(space)
+    def plan(self, space: Any = None, thin_available: bool | None = None) -> list[PlannedIndicator]:
+        """How each indicator is computed for architectures of ``space`` (network and stored parameters).
+        ``thin_available`` overrides ``has_thin(space)`` (e.g. for supernets, which come in both widths)."""
+        thin_ok = self.thin and (has_thin(space) if thin_available is None else thin_available)
         out = []
         for ind in self.indicators:
             if thin_ok and getattr(ind, "network", "full") == "thin":
@@ -270,13 +185,13 @@ class Scorer:
         self.check_needs(targets, chosen)
         result = ScoreResult()
         bar = None
-        # scoring needs autograd even when the caller sits in torch.inference_mode() / torch.no_grad()
-        with _full_fp32(), torch.inference_mode(False), torch.enable_grad():
+        # scoring needs autograd even when the caller sits in torch.inference_mode() / torch.no_grad(), and the
+        # caller's process-wide module hooks must not fire on the private copy
+        with _full_fp32(), torch.inference_mode(False), torch.enable_grad(), _nn.no_global_module_hooks():
             if probe is None:
                 probe = Probe(model, inputs, targets, seed=self.seed if seed is None else seed, device=self.device,
                               logits=self.logits)
             devices = [probe.device] if probe.device.type == "cuda" else []
-            probe.check_labels(needed=any("labels" in i.needs for i in chosen))
             bar = _progress(chosen, progress)
             try:
                 for ind in chosen:
@@ -315,7 +230,13 @@ class Scorer:
                     result.params[p.name] = p.indicator.get_params()
                 continue
             x, y = (thin_batch(inputs, targets) if network == "thin" else (inputs, targets))
-            part = self.score(model, x, y, seed=seed, indicators=[p.indicator for p in group])
+            try:
+                part = self.score(model, x, y, seed=seed, indicators=[p.indicator for p in group])
+            except InvalidInputError as err:  # this network cannot be scored as built: its rows fail, not the run
+                part = ScoreResult(values={p.name: math.nan for p in group},
+                                   seconds={p.name: time.perf_counter() - start for p in group},
+                                   errors={p.name: f"InvalidInputError: {err}" for p in group},
+                                   params={p.name: p.indicator.get_params() for p in group})
             for attr in ("values", "seconds", "errors", "params"):
                 getattr(result, attr).update(getattr(part, attr))
             del model
@@ -408,6 +329,10 @@ def _full_fp32():
 
 
 def _score_one(result: ScoreResult, probe: Probe, ind: Indicator, devices) -> None:
+    """Compute one indicator into ``result``: NaN plus the error if it fails, never an exception, except for
+    :class:`InvalidInputError` (the model or the batch, not the indicator, is at fault: every indicator would fail).
+    Whatever the indicator did to the probe's copy, to torch's default dtype or to the torch-function mode stack
+    is undone before the next one."""
     result.params[ind.name] = ind.get_params()
     problem = _unmet(ind, probe.targets) or probe.unmet(ind)
     if problem:
@@ -416,6 +341,7 @@ def _score_one(result: ScoreResult, probe: Probe, ind: Indicator, devices) -> No
         result.seconds[ind.name] = 0.0
         return
     start = time.perf_counter()
+    dtype, modes = torch.get_default_dtype(), torch._C._len_torch_function_stack()
     try:
         try:
             value = _compute(ind, probe, devices)
@@ -428,10 +354,15 @@ def _score_one(result: ScoreResult, probe: Probe, ind: Indicator, devices) -> No
         result.values[ind.name] = value
         if math.isnan(value):
             result.errors[ind.name] = "indicator returned NaN"
+    except InvalidInputError:
+        raise
     except Exception as err:  # one failing indicator never stops the others
         result.values[ind.name] = math.nan
         result.errors[ind.name] = f"{type(err).__name__}: {err}"
     finally:
+        while torch._C._len_torch_function_stack() > modes:  # a mode the indicator entered and never left
+            torch._C._pop_torch_function_stack()
+        torch.set_default_dtype(dtype)
         probe.restore()
         result.seconds[ind.name] = time.perf_counter() - start
 

@@ -1,19 +1,29 @@
-"""Where zeroscore looks for benchmark tables and image data.
+"""Where zeroscore looks for benchmark files and image data (the "data location").
 
 The data location is a setting, resolved in this order:
 
-1. an explicit ``root`` argument passed to a loader;
+1. an explicit ``root`` argument passed to a loader (``--data`` on the command line);
 2. the ``ZEROSCORE_DATA`` environment variable;
 3. a per-user cache directory (``$XDG_CACHE_HOME/zeroscore`` or ``~/.cache/zeroscore``).
 
-The expected layout is the one of the project's shared data folder::
+zeroscore never downloads anything. The benchmark accuracy tables ship with the package (see
+:mod:`zeroscore.truth`), so an empty data location is fine for them; everything else is read from the data location
+when a user has put it there. ``zeroscore data check`` (:func:`zeroscore.truth.check_data`) lists what the location
+holds and where to get what is missing. The layout is the one of the project's shared data folder::
 
-    nasbench201/nb201_tss_accuracies.csv.gz
-    natsbench_sss/nats_sss_accuracies.csv.gz
-    nasbench101/naslib_nb101_zc_sample.csv.gz
-    cifar10_sample/cifar-10-batches-py/...   (or cifar-10-batches-py/ directly)
-    cifar100_sample/cifar-100-python/...     (or cifar-100-python/ directly)
-    zc_proxies_reference/*.csv.gz
+    nasbench201/nb201_tss_accuracies.csv.gz      (overrides the shipped table)
+    natsbench_sss/nats_sss_accuracies.csv.gz     (overrides the shipped table)
+    nasbench101/nb101_accuracies.csv.gz          (full NB101 table, written by `zeroscore data export`)
+    cifar10_sample/cifar-10-batches-py/...       (or cifar-10-batches-py/ directly)
+    cifar100_sample/cifar-100-python/...         (or cifar-100-python/ directly)
+    ImageNet16/...                               (downsampled ImageNet pickles)
+    NATS-tss-v1_0-3ffb9-simple/, NATS-sss-v1_0-50262-simple/, NAS-Bench-201-v1_1-096897.pth,
+    nasbench_only108.tfrecord                    (official benchmark files, directly or in the folders above)
+    nas_splits/, zc_proxies_reference/
+
+Security: the data location is trusted input. CIFAR / ImageNet16 batch files, NATS-Bench archives and the
+NAS-Bench-201 ``.pth`` are Python pickles, and loading a pickle can run arbitrary code: point the data location
+only at files from a source you trust.
 """
 
 from __future__ import annotations
@@ -23,7 +33,14 @@ from pathlib import Path
 
 from zeroscore.errors import DataNotFoundError
 
+__all__ = ["ENV_VAR", "default_root", "data_root", "resolve_root", "where_hint", "DataNotFoundError"]
+
 ENV_VAR = "ZEROSCORE_DATA"
+
+#: how the data location was chosen, as :func:`resolve_root` reports it
+HOW_ARGUMENT, HOW_ENV, HOW_DEFAULT = "argument", f"${ENV_VAR}", "default cache"
+
+_CHECK_HINT = "`zeroscore data check` lists what the data location holds and where to get the rest"
 
 
 def default_root() -> Path:
@@ -31,38 +48,21 @@ def default_root() -> Path:
     return Path(cache) / "zeroscore"
 
 
-def data_root(root: str | os.PathLike | None = None) -> Path:
-    """Resolve the data location (argument > ``$ZEROSCORE_DATA`` > user cache)."""
+def resolve_root(root: str | os.PathLike | None = None) -> tuple[Path, str]:
+    """``(data location, how it was set)``; how is ``"argument"``, ``"$ZEROSCORE_DATA"`` or ``"default cache"``."""
     if root is not None:
-        return Path(root).expanduser()
+        return Path(root).expanduser(), HOW_ARGUMENT
     env = os.environ.get(ENV_VAR)
     if env:
-        return Path(env).expanduser()
-    return default_root()
+        return Path(env).expanduser(), HOW_ENV
+    return default_root(), HOW_DEFAULT
 
 
-def require(path: Path, what: str, how: str) -> Path:
-    """Return ``path`` if it exists, else raise :class:`DataNotFoundError` with a useful message."""
-    if not path.exists():
-        raise DataNotFoundError(
-            f"{what}: expected {path} but it does not exist. {how} "
-            f"(data location: argument `root`, env var {ENV_VAR}, default {default_root()})"
-        )
-    return path
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    """Resolve the data location (argument > ``$ZEROSCORE_DATA`` > user cache)."""
+    return resolve_root(root)[0]
 
 
-def require_any(candidates, what: str, how: str) -> Path:
-    """Return the first existing path of ``candidates``, else raise :class:`DataNotFoundError` listing them all.
-
-    Loaders accept several layouts (e.g. ``root/cifar10_sample/cifar-10-batches-py`` or
-    ``root/cifar-10-batches-py``); when none matches, the user needs to see every place that was tried.
-    """
-    candidates = [Path(c) for c in candidates]
-    for c in candidates:
-        if c.exists():
-            return c
-    tried = "\n  ".join(str(c) for c in candidates)
-    raise DataNotFoundError(
-        f"{what}: none of these exist:\n  {tried}\n{how} "
-        f"(data location: argument `root`, env var {ENV_VAR}, default {default_root()})"
-    )
+def where_hint() -> str:
+    """The closing sentence of every missing-data message: how the data location is set and how to inspect it."""
+    return f"({_CHECK_HINT}; data location: argument `root` / `--data`, env var {ENV_VAR}, default {default_root()})"

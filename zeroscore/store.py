@@ -14,7 +14,9 @@ One row per (space, arch, dataset, batch spec, seed, indicator, indicator parame
   ``params`` keeps the JSON itself;
 * ``value`` is NULL where the indicator failed (``error`` says why); it is read back as NaN.
 
-The database is in WAL mode; :meth:`Store.add_rows` inserts all rows of one architecture in ONE transaction,
+The database is in WAL mode (rows live in the ``-wal`` file until a checkpoint: :meth:`Store.close` checkpoints,
+so a closed store is one self-contained file; copy an open one with :meth:`Store.backup`, never with ``cp``);
+:meth:`Store.add_rows` inserts all rows of one architecture in ONE transaction,
 so a run killed at any moment leaves only complete architectures, and ``INSERT OR IGNORE`` on the primary key
 means every row exists at most once even if two runs write the same store. A ``runs`` table records each run's
 metadata (zeroscore/torch/python versions, data description, settings, command line, start/finish time);
@@ -23,7 +25,6 @@ metadata (zeroscore/torch/python versions, data description, settings, command l
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
@@ -33,13 +34,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from zeroscore.errors import StoreError
+from zeroscore.results import ROW_COLUMNS, params_hash, params_json
+
 __all__ = ["Store", "open_store", "load_scores", "load_runs", "params_hash", "params_json", "SCORE_COLUMNS"]
 
 SCHEMA_VERSION = 1
 
-#: columns of a tidy score frame, in order
-SCORE_COLUMNS = ["space", "arch", "dataset", "batch_size", "split", "seed", "indicator", "params_hash", "params",
-                 "value", "seconds", "error"]
+#: columns of a tidy score frame, in order (the Scorer's row schema)
+SCORE_COLUMNS = ROW_COLUMNS
 _KEY = ["space", "arch", "dataset", "batch_size", "split", "seed", "indicator", "params_hash"]
 
 _SCHEMA = """
@@ -72,51 +75,64 @@ CREATE INDEX IF NOT EXISTS scores_by_run ON scores (space, dataset, batch_size, 
 """
 
 
-def params_json(params: Mapping[str, Any]) -> str:
-    """Canonical JSON of indicator hyper-parameters (sorted keys; tuples become lists; others via ``str``)."""
-    return json.dumps(dict(params), sort_keys=True, default=_json_default)
-
-
-def _json_default(obj: Any):
-    if isinstance(obj, (set, frozenset)):
-        return sorted(obj, key=str)
-    return str(obj)
-
-
-def params_hash(params: Mapping[str, Any]) -> str:
-    """Short stable hash (first 16 hex digits of SHA-256) of :func:`params_json`."""
-    return hashlib.sha256(params_json(params).encode()).hexdigest()[:16]
-
-
 class Store:
     """A score database (use :func:`open_store`). Safe to use from one thread; open one per process."""
 
     def __init__(self, path: str | os.PathLike, timeout: float = 60.0):
         self.path = Path(path)
-        if self.path.parent and not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
-        with self.transaction():
-            for stmt in _SCHEMA.strip().split(";"):
-                if stmt.strip():
-                    self.conn.execute(stmt)
-            self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
-                              (str(SCHEMA_VERSION),))
+        self._conn: sqlite3.Connection | None = None
+        try:
+            if self.path.parent and not self.path.parent.exists():
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._conn = sqlite3.connect(str(self.path), timeout=timeout, isolation_level=None)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.execute(f"PRAGMA busy_timeout={int(timeout * 1000)}")
+            with self.transaction():
+                for stmt in _SCHEMA.strip().split(";"):
+                    if stmt.strip():
+                        self.conn.execute(stmt)
+                self.conn.execute("INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                                  (str(SCHEMA_VERSION),))
+            _check_columns(self.conn, self.path)
+        except (sqlite3.Error, OSError) as err:
+            if self._conn is not None:
+                self._conn.close()
+            raise StoreError(f"cannot use {self.path} as a score store: {_explain(err)}") from err
 
     # ------------------------------------------------------------------ plumbing
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The SQLite connection (:class:`StoreError` once the store is closed)."""
+        if self._conn is None:
+            raise StoreError(f"the store {self.path} is closed")
+        return self._conn
+
     def transaction(self):
         """Context manager: ``BEGIN IMMEDIATE`` ... ``COMMIT`` (``ROLLBACK`` on any exception)."""
         return _Transaction(self.conn)
 
     def close(self) -> None:
-        if self.conn is not None:
-            self.conn.close()
-            self.conn = None
+        """Checkpoint the write-ahead log into the main file (so the ``.sqlite`` alone holds every row) and close."""
+        if self._conn is not None:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error:  # another process holds the log: it checkpoints when it closes
+                pass
+            self._conn.close()
+            self._conn = None
 
-    def __enter__(self) -> "Store":
+    def backup(self, destination: str | os.PathLike) -> Path:
+        """A consistent copy of the store, including rows still in its write-ahead log, at ``destination``."""
+        destination = Path(destination)
+        target = sqlite3.connect(str(destination))
+        try:
+            self.conn.backup(target)
+        finally:
+            target.close()
+        return destination
+
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -131,7 +147,7 @@ class Store:
         with self.transaction():
             cur = self.conn.execute("INSERT INTO runs (created, status, info) VALUES (?, 'running', ?)",
                                     (time.time(), json.dumps(dict(info), sort_keys=True, default=str)))
-            return int(cur.lastrowid)
+            return int(cur.lastrowid or 0)
 
     def finish_run(self, run_id: int, status: str = "finished", **extra: Any) -> None:
         """Mark a run finished/interrupted/failed; ``extra`` is merged into its info."""
@@ -192,7 +208,10 @@ class Store:
         """Copy the runs and score rows of the store at ``other`` into this one (e.g. parts scored on several
         machines). Rows whose key is already here are kept as they are; ``other``'s runs get new ids and its rows
         point to them. Returns the number of score rows added."""
-        src = sqlite3.connect(f"file:{Path(other)}?mode=ro", uri=True)
+        if not Path(other).is_file():
+            raise StoreError(f"no score store at {other} to merge")
+        # an ordinary connection: a read-only one cannot see rows that are still in the source's -wal file
+        src = sqlite3.connect(str(other), timeout=60.0)
         try:
             runs = src.execute("SELECT run_id, created, finished, status, info FROM runs ORDER BY run_id").fetchall()
             cols = _KEY + ["params", "value", "seconds", "error", "run_id", "created"]
@@ -231,16 +250,17 @@ class Store:
         """Stored rows as a tidy DataFrame (columns :data:`SCORE_COLUMNS` + ``run_id``), filtered."""
         import pandas as pd
 
-        where, args = [], []
+        where: list[str] = []
+        args: list[Any] = []
         for col, val in (("space", space), ("dataset", dataset), ("batch_size", batch_size), ("split", split)):
             if val is not None:
                 where.append(f"{col} = ?")
                 args.append(val)
-        for col, vals in (("indicator", indicators), ("seed", seeds)):
-            if vals is not None:
-                vals = [vals] if isinstance(vals, (str, int)) else list(vals)
-                where.append(f"{col} IN ({','.join('?' * len(vals))})")
-                args.extend(vals)
+        for col, given in (("indicator", indicators), ("seed", seeds)):
+            if given is not None:
+                values = [given] if isinstance(given, (str, int)) else list(given)
+                where.append(f"{col} IN ({','.join('?' * len(values))})")
+                args.extend(values)
         sql = f"SELECT {', '.join(SCORE_COLUMNS)}, run_id FROM scores"
         if where:
             sql += " WHERE " + " AND ".join(where)
@@ -254,6 +274,22 @@ class Store:
         df["seed"] = df["seed"].astype(int)
         df["batch_size"] = df["batch_size"].astype(int)
         return df
+
+
+def _explain(err: BaseException) -> str:
+    text = str(err)
+    if "not a database" in text or "malformed" in text:
+        return f"{text} (the file is damaged or is not a zeroscore store)"
+    if "readonly" in text or "unable to open" in text or isinstance(err, PermissionError):
+        return f"{text} (check that the file and its folder are writable)"
+    return text
+
+
+def _check_columns(conn: sqlite3.Connection, path: Path) -> None:
+    have = {row[1] for row in conn.execute("PRAGMA table_info(scores)")}
+    missing = [c for c in SCORE_COLUMNS if c not in have]
+    if missing:
+        raise StoreError(f"{path} has a `scores` table without the columns {missing}: it is not a zeroscore store")
 
 
 def _float_or_none(v):
@@ -289,7 +325,7 @@ def load_scores(path: str | os.PathLike, space: str | None = None, dataset: str 
                 batch_size: int | None = None, split: str | None = None, archs: Iterable[str] | None = None):
     """Tidy DataFrame of the scores stored at ``path`` (see :meth:`Store.scores` for the filters)."""
     if not Path(path).exists():
-        raise FileNotFoundError(f"no score store at {path}")
+        raise StoreError(f"no score store at {path}; `zeroscore run ... --store {path}` writes one")
     with open_store(path) as st:
         return st.scores(space=space, dataset=dataset, indicators=indicators, seeds=seeds, batch_size=batch_size,
                          split=split, archs=archs)

@@ -56,7 +56,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         description="Training-free neural architecture search indicators for any torch.nn.Module.",
         epilog="Run `zeroscore <command> --help` for a command's options. Docs: README.md of the project.")
     parser.add_argument("--version", action="version", version=f"zeroscore {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="command", required=True)
+    sub = parser.add_subparsers(dest="command", metavar="command", required=True, help="what to do")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text, formatter_class=HelpFormatter,
                            parents=[_debug_parent()])

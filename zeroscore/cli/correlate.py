@@ -17,8 +17,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("store", help="SQLite score store written by `zeroscore run`")
     parser.add_argument("--target", default=None,
                         help="accuracy column(s), comma-separated (default: the benchmark's test accuracy for the "
-                             "stored dataset; `python -c \"import zeroscore; print(zeroscore.truth.describe('nb201'))\"` "
-                             "lists the columns)")
+                             "stored dataset; zeroscore.truth.describe(space) lists the columns)")
     parser.add_argument("--space", default=None, help="space in the store (default: the only one it holds)")
     parser.add_argument("--dataset", default=None, help="dataset in the store (default: the only one it holds)")
     parser.add_argument("--indicators", default=None,
@@ -91,7 +90,12 @@ def run(args: argparse.Namespace) -> int:
             columns=[c for c in ("space", "dataset", "batch_size", "split") if c in corr.columns])
     else:
         tab = analysis.table(corr, metric=_names(args.metric), rows="indicator", columns="target")
-    text = {"md": analysis.to_markdown, "latex": analysis.to_latex, "csv": analysis.to_csv}[args.format](tab)
+    if args.format == "md":
+        text = analysis.to_markdown(tab)
+    elif args.format == "latex":
+        text = analysis.to_latex(tab)
+    else:
+        text = analysis.to_csv(tab)
     header = ""
     if args.format == "md":
         n = int(corr["n"].max()) if len(corr) else 0

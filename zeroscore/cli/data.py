@@ -11,7 +11,8 @@ from zeroscore.cli._common import data_option, table
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = ("Inspect the data location or convert benchmark files. zeroscore never downloads: "
                           "`data check` says what is where and how to get what is missing.")
-    sub = parser.add_subparsers(dest="data_command", metavar="subcommand", required=True)
+    sub = parser.add_subparsers(dest="data_command", metavar="subcommand", required=True,
+                                help="check: what the data location holds; export: write compact tables")
     from zeroscore.cli import HelpFormatter
 
     check = sub.add_parser("check", formatter_class=HelpFormatter,

@@ -76,7 +76,7 @@ def run_demo(n_cells: int = 5, data=None, seed: int = 0, batch_size: int = 16, i
     for arch in space.sample(n_cells, seed=seed):
         start = time.perf_counter()
         result = scorer.score_arch(space, arch, x, y, num_classes=10)
-        record(arch, result, time.perf_counter() - start)
+        record(str(arch), result, time.perf_counter() - start)
     for label, build in (("small_resnet", small_resnet), ("mlp", mlp)):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)

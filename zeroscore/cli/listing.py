@@ -52,6 +52,7 @@ def indicator_rows(pattern: str = "*") -> list[dict]:
 
 
 def run(args: argparse.Namespace) -> int:
+    rows: list[dict]
     if args.spaces:
         rows, columns = SPACES, ["name", "aliases", "size", "ground truth", "thin network"]
     elif args.datasets:

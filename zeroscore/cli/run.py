@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
     space = spaces.get(args.space)
+    archs: list
     if args.sample is not None:
         archs = space.sample(args.sample, seed=args.seed)
     elif args.archs:

@@ -8,7 +8,7 @@ import json
 import os
 import sys
 
-from zeroscore.cli._common import data_option, json_object, positive_int, say, seed, table
+from zeroscore.cli._common import data_option, json_object, positive_int, seed, table
 from zeroscore.errors import UsageError
 
 
@@ -83,8 +83,8 @@ def run(args: argparse.Namespace) -> int:
     where = describe(args.dataset, root=args.data)
     inputs, targets = load_batch(args.dataset, root=args.data, batch_size=args.batch_size, seed=args.seed)
     if not args.json:
-        say(f"# {args.model} on {where}; batch {args.batch_size}, seed {args.seed}, {len(scorer.indicators)} "
-            "indicator(s)")
+        print(f"# {args.model} on {where}; batch {args.batch_size}, seed {args.seed}, {len(scorer.indicators)} "
+              "indicator(s)", flush=True)
     result = scorer.score(model, inputs, targets, progress=not args.no_progress and not args.json)
     if args.json:
         print(json.dumps({

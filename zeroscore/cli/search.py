@@ -39,37 +39,16 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print a JSON record instead of text")
 
 
-def lookup_accuracy(space: str, arch, dataset: str, root=None) -> tuple[float | None, str | None, str | None]:
-    """``(accuracy, column, note)`` of ``arch`` in the benchmark table, or ``(None, None, reason)``; only ever
-    called after a search has returned."""
-    from zeroscore import truth
-    from zeroscore.errors import ZeroscoreError
-    from zeroscore.names import benchmark_dataset
-
-    try:
-        target, standin = benchmark_dataset(dataset)
-        column = truth.default_target(space, target)
-        table = truth.load(space, root=root)
-    except (ZeroscoreError, KeyError, ValueError) as err:
-        return None, None, f"no ground truth: {str(err).splitlines()[0]}"
-    note = ("searched on imagenet16_standin (CIFAR-100 images downsampled to 16x16, NOT ImageNet16-120); accuracy "
-            "is ImageNet16-120's") if standin else None
-    key = str(arch)
-    if key not in table.index:
-        return None, column, f"{key} not in the {space} table"
-    return float(table.loc[key, column]), column, note
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
     from zeroscore.search import run_search
+    from zeroscore.truth import lookup_accuracy
 
     if args.threads:
         torch.set_num_threads(args.threads)
-    indicators = [s.strip() for s in args.indicators.split(",") if s.strip()] if args.indicators else None
     res = run_search(args.method, space=args.space, dataset=args.dataset, seed=args.seed, budget=args.budget,
-                     indicators=indicators, batch_size=args.batch_size, root=args.data, repeats=args.repeats,
+                     indicators=args.indicators, batch_size=args.batch_size, root=args.data, repeats=args.repeats,
                      population=args.population, tournament_size=args.tournament_size, device=args.device,
                      progress=not args.no_progress and not args.json)
     acc, col, note = lookup_accuracy(res.space or args.space, res.best, args.dataset, root=args.data)

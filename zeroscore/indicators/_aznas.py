@@ -4,8 +4,9 @@ Architecture Search", CVPR 2024; ``cvlab-yonsei/AZ-NAS`` ``ZeroShotProxy/compute
 One forward pass (train-mode BatchNorm, weights re-initialised with Kaiming-normal fan-in unless ``init`` is
 ``None``) of a standard-normal batch of the probe's batch shape (``inputs="gaussian"``: the reference's NB201
 notebook ``tss_general.ipynb`` gives ``az_nas`` no data loader, so ``compute_nas_score`` draws ``torch.randn``;
-``inputs="data"`` uses the probe's real batch instead) records the block features ``f_0 .. f_L`` (see ``_blocks.py``: on NAS-Bench-201 the stem and the 17
-cells, as ``extract_cell_features`` of the reference); from them
+``inputs="data"`` uses the probe's real batch instead) records the block features ``f_0 .. f_L`` (see
+``_blocks.py``: on NAS-Bench-201 the stem and the 17 cells, as ``extract_cell_features`` of the reference); from
+them
 
 * per-block expressivity: the entropy ``-sum p log(p + 1e-8)`` of the normalised eigenvalues ``p = s / sum(s)``
   of the channel covariance of the feature (positions of all samples as observations, ``(B H W) x C``,
@@ -33,9 +34,9 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from zeroscore.errors import IndicatorNotApplicable
 from zeroscore.indicators._blocks import block_features, resolve_blocks, run_with_features
-from zeroscore.indicators.base import IndicatorNotApplicable
-from zeroscore.probe import derived_seed, logits_of
+from zeroscore.indicators.base import Indicator
 
 
 def _as_rows(feat: torch.Tensor) -> torch.Tensor:
@@ -86,10 +87,10 @@ def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = Tr
 
     def run():
         model = probe.model
-        params = probe.params("*") if init is None else probe.init_params(init)
+        params = probe.params("*", init=init)
         chosen = resolve_blocks(model, blocks)
         if inputs == "gaussian":
-            gen_x = torch.Generator().manual_seed(derived_seed(probe.seed, "az_nas_input"))
+            gen_x = probe.generator("az_nas_input")
             x = torch.randn(probe.inputs.shape, generator=gen_x, dtype=probe.inputs.dtype).to(probe.device)
         else:
             x = probe.inputs.clone()
@@ -97,14 +98,14 @@ def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = Tr
         tensors = {**params, **probe.buffers()}
         with torch.enable_grad(), probe.mode(bn_train):
             out, events = run_with_features(model, lambda: functional_call(model, tensors, (x,)), chosen)
-            feats = block_features(events, logits_of(out), probe.batch_size)
+            feats = block_features(events, probe.logits_of(out), probe.batch_size)
             if len(feats) < 2:
                 raise IndicatorNotApplicable(
                     f"AZ-NAS needs at least two block features before the global pool, found {len(feats)} "
                     f"(blocks considered: {[n for n, _ in chosen]}); name them with blocks=(...)"
                 )
             expressivity = [expressivity_of(f) for _, f in feats]
-            gen = torch.Generator().manual_seed(derived_seed(probe.seed, "az_nas", init, bn_train))
+            gen = probe.generator("az_nas", init, bn_train)
             trainability = []
             for i in reversed(range(1, len(feats))):
                 t = trainability_of(feats[i][1], feats[i - 1][1], gen)
@@ -113,3 +114,30 @@ def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = Tr
         return {"names": [n for n, _ in feats], "expressivity": expressivity, "trainability": trainability}
 
     return probe.cached(("az_nas", init, bn_train, blocks, inputs), run)
+
+
+class AZComponent(Indicator):
+    """Base of the four AZ-NAS components computed from the shared pass above (``az_expressivity``,
+    ``az_progressivity``, ``az_trainability``; ``az_complexity`` is a FLOP count). Parameters: ``init`` (weights
+    re-initialised Kaiming-normal fan-in, or ``None`` to keep the model's), ``bn_train``, ``blocks`` (explicit
+    block names), ``inputs`` (``"gaussian"``: the reference's standard-normal batch of the probe's shape, the
+    default, so the value does not depend on the batch's values; ``"data"``: the probe's batch)."""
+
+    higher_is_better = True
+    needs = frozenset({"float_inputs"})
+    paper = "AZ-NAS (Lee & Ham, CVPR 2024)"
+    cost = "forward"
+
+    def __init__(self, init: str | None = "kaiming_fanin", bn_train: bool = True,
+                 blocks: tuple[str, ...] | None = None, inputs: str = "gaussian"):
+        self.init = init
+        self.bn_train = bn_train
+        self.blocks = blocks
+        self.inputs = inputs
+
+    def requires(self) -> frozenset[str]:
+        # real images make the value depend on the batch; Gaussian inputs need a float input only
+        return frozenset(self.needs | ({"data"} if self.inputs == "data" else set()))
+
+    def components(self, probe) -> dict:
+        return az_components(probe, self.init, self.bn_train, self.blocks, self.inputs)

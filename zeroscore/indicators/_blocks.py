@@ -24,49 +24,11 @@ pool (an MLP) the output of the last block is dropped when it is the model's out
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
-from zeroscore.indicators._layers import first_tensor, is_norm_or_passive
-from zeroscore.indicators.base import IndicatorNotApplicable
-
-_POOL_FUNCS = {
-    F.adaptive_avg_pool1d, F.adaptive_avg_pool2d, F.adaptive_avg_pool3d,
-    F.adaptive_max_pool1d, F.adaptive_max_pool2d, F.adaptive_max_pool3d,
-    F.avg_pool1d, F.avg_pool2d, F.avg_pool3d, F.max_pool1d, F.max_pool2d, F.max_pool3d,
-    torch.adaptive_avg_pool1d, torch.avg_pool1d, torch.max_pool1d, torch.max_pool2d, torch.max_pool3d,
-}
-_MEAN_FUNCS = {torch.mean, torch.Tensor.mean, torch.amax, torch.Tensor.amax}
-
-
-class GlobalPoolRecorder(TorchFunctionMode):
-    """Appends ``("pool", input)`` to ``events`` for every global pooling call evaluated while active."""
-
-    def __init__(self, events: list):
-        super().__init__()
-        self.events = events
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        if func in _POOL_FUNCS or func in _MEAN_FUNCS:
-            x = args[0] if args else kwargs.get("input")
-            y = first_tensor(out)
-            if isinstance(x, torch.Tensor) and isinstance(y, torch.Tensor) and x.dim() >= 3:
-                if func in _MEAN_FUNCS:
-                    dims = args[1] if len(args) > 1 else kwargs.get("dim")
-                    if dims is None:
-                        dims = ()
-                    dims = {d % x.dim() for d in ((dims,) if isinstance(dims, int) else dims)}
-                    is_global = dims == set(range(2, x.dim()))
-                else:
-                    spatial_in = x.shape[2:] if x.dim() == y.dim() else x.shape[1:]
-                    spatial_out = y.shape[2:] if x.dim() == y.dim() else y.shape[1:]
-                    is_global = all(s == 1 for s in spatial_out) and any(s > 1 for s in spatial_in)
-                if is_global:
-                    self.events.append(("pool", x))
-        return out
+from zeroscore._modes import GlobalPoolRecorder
+from zeroscore._nn import first_tensor, forward_hooks, is_norm_or_passive
+from zeroscore.errors import IndicatorNotApplicable
 
 
 def _has_children(m: nn.Module) -> bool:
@@ -84,9 +46,8 @@ def discover_blocks(model: nn.Module) -> list[tuple[str, nn.Module]]:
         out: list[tuple[str, nn.Module]] = []
         for name, child in root.named_children():
             full = f"{prefix}{name}"
-            if isinstance(child, (nn.ModuleList, nn.ModuleDict)):
-                out.extend((f"{full}.{n}", c) for n, c in child.named_children())
-            elif isinstance(child, nn.Sequential) and len(child) > 1 and all(_has_children(c) for c in child):
+            if isinstance(child, (nn.ModuleList, nn.ModuleDict)) or (
+                    isinstance(child, nn.Sequential) and len(child) > 1 and all(_has_children(c) for c in child)):
                 out.extend((f"{full}.{n}", c) for n, c in child.named_children())
             elif _has_params(child) and not is_norm_or_passive(child):
                 out.append((full, child))
@@ -121,7 +82,6 @@ def run_with_features(model: nn.Module, call, blocks: list[tuple[str, nn.Module]
     Hooks are removed and the recorder popped whatever happens.
     """
     events: list = []
-    handles = []
 
     def make_hook(name):
         def hook(module, args, output):
@@ -130,14 +90,8 @@ def run_with_features(model: nn.Module, call, blocks: list[tuple[str, nn.Module]
                 events.append(("block", name, y))
         return hook
 
-    try:
-        for name, m in blocks:
-            handles.append(m.register_forward_hook(make_hook(name)))
-        with GlobalPoolRecorder(events):
-            out = call()
-    finally:
-        for h in handles:
-            h.remove()
+    with forward_hooks(blocks, make_hook), GlobalPoolRecorder(events):
+        out = call()
     return out, events
 
 

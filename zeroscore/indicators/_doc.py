@@ -11,16 +11,12 @@ import json
 import sys
 from pathlib import Path
 
-from zeroscore.indicators.base import indicator_class, list_indicators
+from zeroscore.indicators.base import COSTS, KNOWN_NEEDS, indicator_class, list_indicators
 
-#: relative cost classes, cheapest first, with what they mean
-COSTS = {
-    "none": "no forward pass (parameter shapes/values only)",
-    "forward": "forward pass(es), no backward",
-    "backward": "forward + backward (a few at most)",
-    "jvp": "Jacobian-vector products (several forward/backward-like passes)",
-    "per-sample": "per-sample gradients or Jacobians (cost grows with the batch)",
-}
+
+def default_needs(name: str) -> frozenset[str]:
+    """What the indicator needs with its default parameters."""
+    return indicator_class(name)().requires()
 
 
 def _summary(cls) -> str:
@@ -52,7 +48,7 @@ def indicator_table_markdown() -> str:
     ]
     for name in names:
         cls = indicator_class(name)
-        needs = ", ".join(sorted(cls.needs)) or "— (input shape only)"
+        needs = ", ".join(sorted(default_needs(name))) or "— (input shape only)"
         direction = "higher is better" if cls.higher_is_better else "lower is better"
         lines.append(f"| `{name}` | {cls.paper} | {direction} | {needs} | {_defaults(cls)} | {cls.cost} |")
     lines += ["", "## What each computes", ""]
@@ -67,8 +63,7 @@ def indicator_table_markdown() -> str:
         "ReLU codes, input gradients, the AZ-NAS feature pass, FLOP counts), so the cost of a set is less than the "
         "sum of its parts; see `benchmarks/results/speed_cpu.md`.",
         "",
-        "`needs`: `data` = real inputs (not only their shape), `labels` = targets, `gradients` = a backward pass, "
-        "`relu` = ReLU activations in the forward pass.",
+        "`needs` (with the default parameters): " + "; ".join(f"`{k}` = {v}" for k, v in KNOWN_NEEDS.items()) + ".",
         "",
     ]
     return "\n".join(lines)
@@ -80,7 +75,7 @@ def indicator_catalog() -> list[dict]:
     for name in list_indicators():
         cls = indicator_class(name)
         rows.append({"name": name, "direction": "higher" if cls.higher_is_better else "lower",
-                     "needs": ",".join(sorted(cls.needs)), "cost": cls.cost, "paper": cls.paper})
+                     "needs": ",".join(sorted(default_needs(name))), "cost": cls.cost, "paper": cls.paper})
     return rows
 
 

@@ -31,104 +31,13 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch import nn
-from torch.overrides import TorchFunctionMode
 
-from zeroscore.indicators._layers import first_tensor
+from zeroscore._modes import MacCounter, as_tuple
+from zeroscore._nn import first_tensor, forward_hooks
+from zeroscore.indicators.base import Indicator
 
 CONVENTIONS = ("macs", "naslib")
-
-_CONV = {F.conv1d, F.conv2d, F.conv3d, torch.conv1d, torch.conv2d, torch.conv3d}
-_CONV_T = {F.conv_transpose1d, F.conv_transpose2d, F.conv_transpose3d}
-_MATMUL = {torch.matmul, torch.mm, torch.bmm, torch.Tensor.matmul, torch.Tensor.__matmul__, torch.Tensor.mm,
-           torch.Tensor.bmm}
-_NORM = {F.batch_norm, F.layer_norm, F.group_norm, F.instance_norm}
-_POOL = {F.avg_pool1d: 1, F.avg_pool2d: 2, F.avg_pool3d: 3, F.max_pool1d: 1, F.max_pool2d: 2, F.max_pool3d: 3,
-         torch.avg_pool1d: 1, torch.max_pool1d: 1, torch.max_pool2d: 2, torch.max_pool3d: 3}
-_ADAPTIVE = {F.adaptive_avg_pool1d: 1, F.adaptive_avg_pool2d: 2, F.adaptive_avg_pool3d: 3,
-             F.adaptive_max_pool1d: 1, F.adaptive_max_pool2d: 2, F.adaptive_max_pool3d: 3,
-             torch.adaptive_avg_pool1d: 1, torch.adaptive_max_pool1d: 1}
-
-
-def _tuple(v, d):
-    if isinstance(v, (list, tuple)):
-        return tuple(int(a) for a in v) if len(v) == d else tuple(int(v[0]) for _ in range(d))
-    return (int(v),) * d
-
-
-def _window_total(length: int, out_len: int, k: int, stride: int, pad: int, dilation: int = 1) -> int:
-    """Sum over output positions of the number of in-bounds input positions in the window."""
-    total = 0
-    for o in range(out_len):
-        start = o * stride - pad
-        total += sum(1 for j in range(k) if 0 <= start + j * dilation < length)
-    return total
-
-
-def _adaptive_total(length: int, out_len: int) -> int:
-    return sum(math.ceil((o + 1) * length / out_len) - math.floor(o * length / out_len) for o in range(out_len))
-
-
-class MacCounter(TorchFunctionMode):
-    """Counts multiply-accumulates of the functional calls evaluated while active (see module docstring)."""
-
-    def __init__(self):
-        super().__init__()
-        self.total = 0
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        out = func(*args, **kwargs)
-        try:
-            self.total += self._count(func, args, kwargs, out)
-        except Exception:  # an unusual call signature is not worth failing the forward pass for
-            pass
-        return out
-
-    @staticmethod
-    def _arg(args, kwargs, i, name, default=None):
-        if len(args) > i:
-            return args[i]
-        return kwargs.get(name, default)
-
-    def _count(self, func, args, kwargs, out) -> int:
-        y = first_tensor(out)
-        if func in _CONV:
-            w = self._arg(args, kwargs, 1, "weight")
-            return y.numel() * w[0].numel()
-        if func in _CONV_T:
-            x, w = args[0], self._arg(args, kwargs, 1, "weight")
-            return x.numel() * w[0].numel()
-        if func in (F.linear, torch._C._nn.linear):
-            w = self._arg(args, kwargs, 1, "weight")
-            return y.numel() * w.shape[-1]
-        if func in _MATMUL:
-            a = args[0]
-            return y.numel() * a.shape[-1]
-        if func in _NORM:
-            return args[0].numel()
-        if func in _POOL:
-            d = _POOL[func]
-            x = args[0]
-            k = _tuple(self._arg(args, kwargs, 1, "kernel_size"), d)
-            s = self._arg(args, kwargs, 2, "stride", None)
-            s = k if s is None or (isinstance(s, (list, tuple)) and len(s) == 0) else _tuple(s, d)
-            p = _tuple(self._arg(args, kwargs, 3, "padding", 0), d)
-            dil = _tuple(kwargs.get("dilation", 1) if "max" in getattr(func, "__name__", "") else 1, d)
-            lead = x.shape[: x.dim() - d].numel()
-            total = lead
-            for i in range(d):
-                total *= _window_total(x.shape[x.dim() - d + i], y.shape[y.dim() - d + i], k[i], s[i], p[i], dil[i])
-            return total
-        if func in _ADAPTIVE:
-            d = _ADAPTIVE[func]
-            x = args[0]
-            total = x.shape[: x.dim() - d].numel()
-            for i in range(d):
-                total *= _adaptive_total(x.shape[x.dim() - d + i], y.shape[y.dim() - d + i])
-            return total
-        return 0
 
 
 def _naslib_module_flops(module: nn.Module, x: torch.Tensor, y: torch.Tensor) -> int:
@@ -143,9 +52,9 @@ def _naslib_module_flops(module: nn.Module, x: torch.Tensor, y: torch.Tensor) ->
     if isinstance(module, nn.BatchNorm2d):
         return x.numel() * (2 if module.affine else 1)
     if isinstance(module, (nn.AvgPool2d, nn.MaxPool2d)):
-        k = _tuple(module.kernel_size, 2)
-        s = _tuple(module.stride, 2)
-        p = _tuple(module.padding, 2)
+        k = as_tuple(module.kernel_size, 2)
+        s = as_tuple(module.stride, 2)
+        p = as_tuple(module.padding, 2)
         out_w = math.floor((x.shape[3] + 2 * p[0] - k[0]) / float(s[0]) + 1)
         out_h = math.floor((x.shape[2] + 2 * p[1] - k[1]) / float(s[0]) + 1)
         return x.shape[0] * x.shape[1] * out_w * out_h * k[0] * k[1]
@@ -182,25 +91,33 @@ def count_flops(probe, convention: str = "macs") -> int:
                 f({}, x)
             return int(counter.total)
         last: dict[str, int] = {}
-        handles = []
 
         def make_hook(name):
             def hook(module, args, output):
-                xin = first_tensor(args)
-                yout = first_tensor(output)
+                xin, yout = first_tensor(args), first_tensor(output)
                 if xin is not None and yout is not None:
                     last[name] = int(_naslib_module_flops(module, xin, yout))
             return hook
 
-        try:
-            for name, m in probe.model.named_modules():
-                if not any(True for _ in m.children()):
-                    handles.append(m.register_forward_hook(make_hook(name)))
-            with torch.no_grad():
-                f({}, x)
-        finally:
-            for h in handles:
-                h.remove()
+        leaves = [(n, m) for n, m in probe.model.named_modules() if not any(True for _ in m.children())]
+        with forward_hooks(leaves, make_hook), torch.no_grad():
+            f({}, x)
         return int(sum(last.values()))
 
     return probe.cached(("flops", convention), run)
+
+
+class FlopCount(Indicator):
+    """Base of the indicators that are an operation count of one forward pass (``flops``, ``az_complexity``):
+    one input (the first of the batch), eval mode, ``convention`` as documented in this module."""
+
+    higher_is_better = True
+    needs = frozenset()
+    cost = "forward"
+    min_batch = 1
+
+    def __init__(self, convention: str = "macs"):
+        self.convention = convention
+
+    def compute(self, probe) -> float:
+        return float(count_flops(probe, self.convention))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch.func import jvp, vjp, vmap
@@ -25,7 +25,7 @@ def compressed_gram(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
     jvps. Returns ``(M, d)`` with ``d`` the side's dimension. The Jacobian itself is never formed.
     """
     x = x.detach()
-    y, pullback = vjp(fn, x)
+    y, pullback = vjp(fn, x)[:2]
     if y.numel() <= x.numel():
         d = y.numel()
         k = min(k, d)

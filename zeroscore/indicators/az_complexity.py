@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from zeroscore.indicators._flops import CONVENTIONS, count_flops
-from zeroscore.indicators.base import Indicator, register
+from zeroscore.indicators._flops import FlopCount
+from zeroscore.indicators.base import register
 
 
 @register
-class AZComplexity(Indicator):
+class AZComplexity(FlopCount):
     """FLOPs of the network, the complexity component of AZ-NAS (``s^C``).
 
     AZ-NAS (Lee & Ham, CVPR 2024) ranks networks by their FLOPs (``model.get_FLOPs(resolution)`` in
@@ -17,15 +17,4 @@ class AZComplexity(Indicator):
     """
 
     name = "az_complexity"
-    higher_is_better = True
-    needs = frozenset()
     paper = "AZ-NAS (Lee & Ham, CVPR 2024)"
-    cost = "forward"
-
-    def __init__(self, convention: str = "macs"):
-        self.convention = convention
-
-    def compute(self, probe) -> float:
-        if self.convention not in CONVENTIONS:
-            raise ValueError(f"unknown flops convention {self.convention!r}; known: {CONVENTIONS}")
-        return float(count_flops(probe, self.convention))

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from zeroscore.indicators._aznas import az_components
-from zeroscore.indicators.base import Indicator, IndicatorNotApplicable, register
+from zeroscore.errors import IndicatorNotApplicable
+from zeroscore.indicators._aznas import AZComponent
+from zeroscore.indicators.base import register
 
 
 @register
-class AZTrainability(Indicator):
-    """Mean over consecutive blocks of ``-s - 1/s + 2``, ``s`` the spectral norm of a block's gradient map (AZ-NAS ``s^T``).
+class AZTrainability(AZComponent):
+    """Mean over consecutive blocks of ``-s - 1/s + 2``, ``s`` the spectral norm of a block's gradient map
+    (AZ-NAS ``s^T``).
 
     AZ-NAS (Lee & Ham, CVPR 2024; ``compute_az_nas_score.py``): in the shared pass of ``az_expressivity``
-    (Kaiming-normal re-initialisation, a Gaussian batch, train-mode BatchNorm), for every pair of consecutive block features
-    ``f_{i-1} -> f_i`` a random Rademacher ``g_out`` is back-propagated to ``g_in = d<f_i, g_out>/d f_{i-1}``
+    (Kaiming-normal re-initialisation, a Gaussian batch, train-mode BatchNorm), for every pair of consecutive block
+    features ``f_{i-1} -> f_i`` a random Rademacher ``g_out`` is back-propagated to
+    ``g_in = d<f_i, g_out>/d f_{i-1}``
     (pixel-unshuffled to ``f_i``'s resolution after a reduction), ``M = g_in^T g_out / (B H W)`` (channels x
     channels) and ``s = sigma_max(M)``; ``-s - 1/(s + 1e-6) + 2`` is 0 when the block preserves gradient norms
     (``s = 1``) and negative otherwise. An exact identity block scores ``-inf`` (as in the reference), which then
@@ -21,20 +24,11 @@ class AZTrainability(Indicator):
     """
 
     name = "az_trainability"
-    higher_is_better = True
-    needs = frozenset({"gradients"})  # a Gaussian batch of the probe's shape (inputs="data": the batch)
-    paper = "AZ-NAS (Lee & Ham, CVPR 2024)"
+    needs = frozenset({"float_inputs", "gradients"})
     cost = "backward"
 
-    def __init__(self, init: str | None = "kaiming_fanin", bn_train: bool = True,
-                 blocks: tuple[str, ...] | None = None, inputs: str = "gaussian"):
-        self.init = init
-        self.bn_train = bn_train
-        self.blocks = blocks
-        self.inputs = inputs
-
     def compute(self, probe) -> float:
-        t = az_components(probe, self.init, self.bn_train, self.blocks, self.inputs)["trainability"]
+        t = self.components(probe)["trainability"]
         if not t:
             raise IndicatorNotApplicable("no pair of consecutive blocks where the later depends on the earlier")
         return float(sum(t) / len(t))

@@ -7,8 +7,9 @@ import math
 import torch
 from torch import nn
 
+from zeroscore.errors import IndicatorNotApplicable
 from zeroscore.indicators._isometry import isometry_gap, jacobian_moments
-from zeroscore.indicators.base import Indicator, IndicatorNotApplicable, register
+from zeroscore.indicators.base import Indicator, register
 
 
 @register
@@ -41,15 +42,15 @@ class BlockIsometry(Indicator):
             named = dict(model.named_modules())
             missing = [b for b in self.blocks if b not in named]
             if missing:
-                raise ValueError(f"no submodule named {missing}; known top-level children: {[n for n, _ in model.named_children()]}")
+                raise ValueError(f"no submodule named {missing}; known top-level children: "
+                                 f"{[n for n, _ in model.named_children()]}")
             return [(b, named[b]) for b in self.blocks]
         return [(n, m) for n, m in model.named_children() if any(True for _ in m.parameters())]
 
     def compute(self, probe) -> float:
-        gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+        gen = probe.generator()
         calls: dict[str, torch.Tensor] = {}
         order: list[str] = []
-        handles = []
         with probe.mode(self.bn_train) as model:
             candidates = self._candidates(model)
 
@@ -61,14 +62,8 @@ class BlockIsometry(Indicator):
                         order.append(name)
                 return hook
 
-            try:
-                for name, module in candidates:
-                    handles.append(module.register_forward_hook(make_hook(name), with_kwargs=True))
-                with torch.no_grad():
-                    model(probe.inputs)
-            finally:
-                for h in handles:
-                    h.remove()
+            with probe.capture(candidates, make_hook, with_kwargs=True), torch.no_grad():
+                model(probe.inputs)
             if not order:
                 raise IndicatorNotApplicable(
                     "found no block called with a single tensor; name the blocks with `blocks=(...)`"
@@ -76,6 +71,7 @@ class BlockIsometry(Indicator):
             modules = dict(candidates)
             gaps = []
             for name in order:
-                m1, m2 = jacobian_moments(probe.functional_module(modules[name]), calls[name], self.num_projections, gen)
+                m1, m2 = jacobian_moments(probe.functional_module(modules[name]), calls[name], self.num_projections,
+                                          gen)
                 gaps.append(isometry_gap(m1, m2))
         return float(sum(gaps) / len(gaps)) if all(math.isfinite(g) for g in gaps) else math.inf

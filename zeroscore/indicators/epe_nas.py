@@ -24,7 +24,7 @@ class EPENAS(Indicator):
 
     name = "epe_nas"
     higher_is_better = True
-    needs = frozenset({"data", "labels", "gradients"})
+    needs = frozenset({"data", "labels", "gradients", "float_inputs"})
     paper = "EPE-NAS (Lopes et al., ICANN 2021)"
     cost = "backward"
 
@@ -34,7 +34,7 @@ class EPENAS(Indicator):
 
     def compute(self, probe) -> float:
         jac = batch_jacobian_matrix(probe, self.bn_train)
-        labels = probe.targets.cpu().numpy()
+        labels = probe.labels().cpu().numpy()
         n_classes = probe.num_classes
         per_class: dict[int, float] = {}
         for c in np.unique(labels):

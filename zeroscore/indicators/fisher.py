@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
-
-import torch
+from typing import Any
 
 from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import layer_output_products
 
 
 @register
@@ -28,7 +28,8 @@ class Fisher(Indicator):
     name = "fisher"
     higher_is_better = True
     needs = frozenset({"data", "labels", "gradients"})
-    paper = "Fisher pruning (Theis et al. 2018; Turner et al., ICLR 2020) as a NAS proxy (Abdelfattah et al., ICLR 2021)"
+    paper = ("Fisher pruning (Theis et al. 2018; Turner et al., ICLR 2020) as a NAS proxy "
+             "(Abdelfattah et al., ICLR 2021)")
     cost = "backward"
 
     def __init__(self, bn_train: bool = True, per_weight: bool = True):
@@ -36,9 +37,9 @@ class Fisher(Indicator):
         self.per_weight = per_weight
 
     def compute(self, probe) -> float:
-        records = probe.layer_output_products(self.bn_train)
+        records = layer_output_products(probe, self.bn_train)
         modules = dict(probe.model.named_modules())
-        per_module: dict[str, torch.Tensor] = defaultdict(lambda: 0)
+        per_module: dict[str, Any] = defaultdict(lambda: 0)
         for name, s in records:
             s = s.double()
             if s.dim() == 1:

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from zeroscore.indicators._flops import CONVENTIONS, count_flops
-from zeroscore.indicators.base import Indicator, register
+from zeroscore.indicators._flops import FlopCount
+from zeroscore.indicators.base import register
 
 
 @register
-class Flops(Indicator):
+class Flops(FlopCount):
     """Operations of one forward pass of a single input (the first of the batch), a raw count.
 
     ``convention="macs"`` (default): exact multiply-accumulates of convolutions, linear layers and matrix
@@ -27,15 +27,4 @@ class Flops(Indicator):
     """
 
     name = "flops"
-    higher_is_better = True
-    needs = frozenset()
     paper = "FLOPs baseline (NAS-Bench-Suite-Zero, Krishnakumar et al., NeurIPS 2022)"
-    cost = "forward"
-
-    def __init__(self, convention: str = "macs"):
-        self.convention = convention
-
-    def compute(self, probe) -> float:
-        if self.convention not in CONVENTIONS:
-            raise ValueError(f"unknown flops convention {self.convention!r}; known: {CONVENTIONS}")
-        return float(count_flops(probe, self.convention))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import per_sample_loss_gradients
 
 
 @register
@@ -30,7 +31,7 @@ class GradSign(Indicator):
         self.bn_train = bn_train
 
     def compute(self, probe) -> float:
-        grads = probe.per_sample_loss_gradients(self.bn_train)
+        grads = per_sample_loss_gradients(probe, self.bn_train)
         total = 0.0
         for g in grads.values():
             total += float(torch.nansum(torch.sign(g).sum(dim=0).abs()))

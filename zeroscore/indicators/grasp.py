@@ -7,9 +7,9 @@ from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 
-from zeroscore.indicators._layers import shared_loss_gradients
+from zeroscore._modes import BatchNormNoStats
 from zeroscore.indicators.base import Indicator, register
-from zeroscore.probe import BatchNormNoStats
+from zeroscore.passes import layer_weight_names, shared_loss_gradients
 
 
 @register
@@ -39,10 +39,10 @@ class Grasp(Indicator):
         self.temperature = temperature
 
     def compute(self, probe) -> float:
-        names = probe.layer_weight_names()
+        names = layer_weight_names(probe)
         params = probe.params("*")
         f = probe.functional(self.bn_train)
-        x, y, T = probe.inputs, probe.targets, self.temperature
+        x, y, T = probe.inputs, probe.labels(), self.temperature
         weights = OrderedDict((n, params[n]) for n in names)
         if T == 1.0:
             grads = shared_loss_gradients(probe, self.bn_train)
@@ -61,7 +61,7 @@ class Grasp(Indicator):
             hg = self._double_backward(f, weights, g, x, y, T)
         except Exception:
             with BatchNormNoStats():
-                _, hg = torch.func.jvp(grad_fn, (weights,), (OrderedDict((n, g[n].detach()) for n in names),))
+                hg = torch.func.jvp(grad_fn, (weights,), (OrderedDict((n, g[n].detach()) for n in names),))[1]
         return float(sum((-weights[n].double() * hg[n].double()).sum() for n in names))
 
     @staticmethod

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import torch
-
 from zeroscore.indicators._isometry import isometry_gap, jacobian_moments
 from zeroscore.indicators.base import Indicator, register
 
@@ -25,7 +23,7 @@ class JacobianIsometry(Indicator):
 
     name = "jacobian_isometry"
     higher_is_better = False
-    needs = frozenset({"data", "gradients"})
+    needs = frozenset({"data", "gradients", "float_inputs"})
     paper = "Dynamical isometry (Pennington et al., NeurIPS 2017)"
     cost = "jvp"
 
@@ -35,6 +33,6 @@ class JacobianIsometry(Indicator):
 
     def compute(self, probe) -> float:
         f = probe.functional(self.bn_train)
-        gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+        gen = probe.generator()
         m1, m2 = jacobian_moments(lambda x: f({}, x), probe.inputs, self.num_projections, gen)
         return isometry_gap(m1, m2)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import numpy as np
-import torch
 
 from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import input_gradients
 
 
 def batch_jacobian_matrix(probe, train: bool) -> np.ndarray:
     """``(N, D)`` float64 rows ``d sum(logits) / d x_i`` (the probe's shared input-gradient pass)."""
-    return probe.input_gradients(train).reshape(probe.batch_size, -1).double().cpu().numpy()
+    return input_gradients(probe, train).reshape(probe.batch_size, -1).double().cpu().numpy()
 
 
 def _check_rows(jac: np.ndarray, what: str) -> None:
@@ -37,7 +37,7 @@ class JacobianCovariance(Indicator):
 
     name = "jacov"
     higher_is_better = True
-    needs = frozenset({"data", "gradients"})
+    needs = frozenset({"data", "gradients", "float_inputs"})
     paper = "NASWOT v1 / jacob_cov (Mellor et al. 2020; Abdelfattah et al., ICLR 2021)"
     cost = "backward"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import layer_weight_names
 
 
 @register
@@ -20,10 +21,11 @@ class L2Norm(Indicator):
     needs = frozenset()
     paper = "NAS-Bench-Suite-Zero (Krishnakumar et al., NeurIPS 2022)"
     cost = "none"
+    min_batch = 1
 
     def __init__(self):
         pass
 
     def compute(self, probe) -> float:
         params = probe.params("*")
-        return float(sum(params[n].double().norm() for n in probe.layer_weight_names()))
+        return float(sum(params[n].double().norm() for n in layer_weight_names(probe)))

@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from zeroscore.indicators.base import Indicator, IndicatorNotApplicable, register
+from zeroscore.errors import IndicatorNotApplicable
+from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import relu_codes
 
 
 def count_distinct_codes(codes: list[torch.Tensor]) -> int:
@@ -15,7 +17,8 @@ def count_distinct_codes(codes: list[torch.Tensor]) -> int:
     return int(np.unique(packed, axis=0).shape[0])
 
 
-def random_crops(images: torch.Tensor, n: int, size: int, channels: int | None, generator: torch.Generator) -> torch.Tensor:
+def random_crops(images: torch.Tensor, n: int, size: int, channels: int | None,
+                 generator: torch.Generator) -> torch.Tensor:
     """``n`` random ``size x size`` crops of random images (and of ``channels`` random channels, if given)."""
     images = images.cpu()
     batch, c, h, w = images.shape
@@ -71,6 +74,7 @@ class LinearRegions(Indicator):
     needs = frozenset({"data", "relu"})
     paper = "TE-NAS (Chen et al., ICLR 2021)"
     cost = "forward"
+    network = "thin"  # TE-NAS counts regions on the space's one-channel network where it has one
 
     def __init__(self, crop_size: int | None = 3, batch_size: int = 1000, n_batches: int = 3,
                  channels: int | None = None, bn_train: bool = True):
@@ -80,10 +84,20 @@ class LinearRegions(Indicator):
         self.channels = channels
         self.bn_train = bn_train
 
+    def requires(self) -> frozenset[str]:
+        # crops and interpolations are new float inputs; crop_size=None counts the batch's own codes
+        return frozenset(self.needs | ({"float_inputs"} if self.crop_size is not None else set()))
+
+    def for_thin_network(self) -> LinearRegions:
+        """TE-NAS's thin-network protocol: crops of ONE random channel (``channels=1``) unless set."""
+        if self.channels is not None:
+            return self
+        return type(self)(**{**self.get_params(), "channels": 1})
+
     def compute(self, probe) -> float:
         if self.crop_size is None:
-            return float(count_distinct_codes(probe.relu_codes(self.bn_train)))
-        gen = torch.Generator().manual_seed(int(torch.randint(0, 2**62, (1,)).item()))
+            return float(count_distinct_codes(relu_codes(probe, self.bn_train)))
+        gen = probe.generator()
         x = probe.inputs
         if self.channels is None:
             probe.forward(self.bn_train)  # the model must run on its real inputs; errors here are real errors
@@ -94,7 +108,7 @@ class LinearRegions(Indicator):
             if use_crops:
                 crops = random_crops(x, self.batch_size, self.crop_size, self.channels, gen)
                 try:
-                    batch_codes = probe.relu_codes(self.bn_train, inputs=crops)
+                    batch_codes = relu_codes(probe, self.bn_train, inputs=crops)
                 except IndicatorNotApplicable:
                     raise
                 except RuntimeError:
@@ -104,6 +118,6 @@ class LinearRegions(Indicator):
                     # flattened images): sample near the data by interpolation instead
                     use_crops = False
             if batch_codes is None:
-                batch_codes = probe.relu_codes(self.bn_train, inputs=random_interpolations(x, self.batch_size, gen))
+                batch_codes = relu_codes(probe, self.bn_train, inputs=random_interpolations(x, self.batch_size, gen))
             codes.append(torch.cat([c.reshape(c.shape[0], -1) for c in batch_codes], dim=1))
         return float(count_distinct_codes([torch.cat(codes, dim=0)]))

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from zeroscore.indicators._meco import FeatureCorrelationMinimum
 from zeroscore.indicators.base import register
-from zeroscore.indicators.meco import MeCo
 
 
 @register
-class MeCoOpt(MeCo):
+class MeCoOpt(FeatureCorrelationMinimum):
     """``sum over module calls of (C / k) * lambda_min(corrcoef(F_S))``, ``F_S`` = ``k`` random channels of ``F``.
 
     The MeCo authors' ``meco_opt`` (``HamsterMimi/MeCo`` ``correlation/NAS_Bench_201.py``, measure ``meco_opt``,

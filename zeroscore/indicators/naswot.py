@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import relu_codes
 
 
 def naswot_kernel(codes: list[torch.Tensor]) -> torch.Tensor:
@@ -12,11 +13,13 @@ def naswot_kernel(codes: list[torch.Tensor]) -> torch.Tensor:
 
     ``K = C C^T + (1 - C)(1 - C)^T`` summed over layers, in float64.
     """
-    k = None
-    for c in codes:
-        c = c.double()
+    k: torch.Tensor | None = None
+    for code in codes:
+        c = code.double()
         term = c @ c.T + (1 - c) @ (1 - c).T
         k = term if k is None else k + term
+    if k is None:
+        raise ValueError("no activation codes to build a kernel from")
     return k
 
 
@@ -41,6 +44,6 @@ class NASWOT(Indicator):
         self.bn_train = bn_train
 
     def compute(self, probe) -> float:
-        k = naswot_kernel(probe.relu_codes(self.bn_train))
+        k = naswot_kernel(relu_codes(probe, self.bn_train))
         sign, logabsdet = torch.linalg.slogdet(k)
         return float(logabsdet)

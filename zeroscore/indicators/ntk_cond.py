@@ -7,6 +7,7 @@ import math
 import torch
 
 from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import ntk, sum_logit_jacobian
 
 
 @register
@@ -24,8 +25,8 @@ class NTKCondition(Indicator):
     Kaiming-normal (fan-in) and BN with weight 1, bias 0; the condition number is scale-invariant under a
     global rescaling but not under a per-layer one, so values differ from the reference's. A numerically singular NTK
     (``lambda_min <= 10 * eps * lambda_max`` with ``eps`` of the gradients' dtype, i.e. below the rounding noise
-    of a float32 Jacobian) gives ``inf`` where the reference recorded -1 as "bad gradients": ``inf`` sorts such networks as
-    the worst, which is what the reference's post-processing intended. Lower is better.
+    of a float32 Jacobian) gives ``inf`` where the reference recorded -1 as "bad gradients": ``inf`` sorts such
+    networks as the worst, which is what the reference's post-processing intended. Lower is better.
     """
 
     name = "ntk_cond"
@@ -42,8 +43,8 @@ class NTKCondition(Indicator):
     def compute(self, probe) -> float:
         conds = []
         for r in range(self.repeats):
-            eig = torch.linalg.eigvalsh(probe.ntk(self.bn_train, self.param_pattern, repeat=r))
+            eig = torch.linalg.eigvalsh(ntk(probe, self.bn_train, self.param_pattern, repeat=r))
             lo, hi = eig[0].item(), eig[-1].item()
-            noise = hi * 10 * torch.finfo(probe.sum_logit_jacobian(self.bn_train, self.param_pattern, r).dtype).eps
+            noise = hi * 10 * torch.finfo(sum_logit_jacobian(probe, self.bn_train, self.param_pattern, r).dtype).eps
             conds.append(hi / lo if lo > noise else math.inf)
         return float(sum(conds) / len(conds))

@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 
 from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import ntk
 
 
 @register
@@ -42,12 +43,13 @@ class NTKGeneralization(Indicator):
         n_train = n - max(1, int(round(n * self.holdout)))
         if n_train < 1:
             raise ValueError(f"batch of {n} is too small to hold out {self.holdout:.0%}")
-        onehot = F.one_hot(probe.targets, num_classes=max(probe.num_classes, int(probe.targets.max()) + 1)).double()
+        labels = probe.labels()
+        onehot = F.one_hot(labels, num_classes=max(probe.num_classes, int(labels.max()) + 1)).double()
         y_train = onehot[:n_train] - onehot[:n_train].mean(0)
         y_test = onehot[n_train:] - onehot[n_train:].mean(0)
         errors = []
         for r in range(self.repeats):
-            k = probe.ntk(self.bn_train, self.param_pattern, repeat=r)
+            k = ntk(probe, self.bn_train, self.param_pattern, repeat=r)
             errors.append(kernel_regression_mse(k[:n_train, :n_train], k[n_train:, :n_train], y_train, y_test))
         return float(sum(errors) / len(errors))
 

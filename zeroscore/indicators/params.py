@@ -21,6 +21,7 @@ class Params(Indicator):
     needs = frozenset()
     paper = "parameter-count baseline (NAS-Bench-Suite-Zero, Krishnakumar et al., NeurIPS 2022)"
     cost = "none"
+    min_batch = 1
 
     def __init__(self, trainable_only: bool = False):
         self.trainable_only = trainable_only

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from zeroscore.indicators._layers import shared_loss_gradients
-from zeroscore.indicators.base import Indicator, register
+import torch
+
+from zeroscore.indicators._saliency import WeightGradientSaliency
+from zeroscore.indicators.base import register
 
 
 @register
-class Plain(Indicator):
+class Plain(WeightGradientSaliency):
     """``sum W * dL/dW`` (signed) over the weights of all conv/linear layers.
 
     The "plain" baseline of Abdelfattah et al. (ICLR 2021, ``foresight/pruners/measures/plain.py``, identical in
@@ -18,15 +20,7 @@ class Plain(Indicator):
     """
 
     name = "plain"
-    higher_is_better = True
-    needs = frozenset({"data", "labels", "gradients"})
     paper = "Zero-Cost Proxies (Abdelfattah et al., ICLR 2021)"
-    cost = "backward"
 
-    def __init__(self, bn_train: bool = True):
-        self.bn_train = bn_train
-
-    def compute(self, probe) -> float:
-        grads = shared_loss_gradients(probe, self.bn_train)
-        params = probe.params("*")
-        return float(sum((grads[n].double() * params[n].double()).sum() for n in probe.layer_weight_names()))
+    def layer_value(self, weight: torch.Tensor, grad: torch.Tensor) -> torch.Tensor:
+        return (grad * weight).sum()

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import relu_codes
 
 
 def count_distinct_columns(codes: list[torch.Tensor]) -> int:
@@ -47,7 +48,7 @@ class SWAP(Indicator):
         self.bn_train = bn_train
 
     def compute(self, probe) -> float:
-        score = float(count_distinct_columns(probe.relu_codes(self.bn_train)))
+        score = float(count_distinct_columns(relu_codes(probe, self.bn_train)))
         if self.mu is not None and self.sigma is not None:
             p = sum(t.numel() for t in probe.model.parameters()) / 1e3
             score *= math.exp(-((p - self.mu) ** 2) / self.sigma)

@@ -5,24 +5,11 @@ from __future__ import annotations
 import math
 
 import torch
-import torch.nn.functional as F
 from torch.func import functional_call
-from torch.overrides import TorchFunctionMode
 
+from zeroscore._modes import BatchNormBypass
 from zeroscore.indicators.base import Indicator, register
-from zeroscore.probe import logits_of
-
-_BN_FUNCS = {F.batch_norm}
-
-
-class BatchNormBypass(TorchFunctionMode):
-    """Every ``F.batch_norm`` call (``nn.BatchNorm1d/2d/3d``) returns its input unchanged."""
-
-    def __torch_function__(self, func, types, args=(), kwargs=None):
-        kwargs = kwargs or {}
-        if func in _BN_FUNCS:
-            return args[0] if args else kwargs["input"]
-        return func(*args, **kwargs)
+from zeroscore.passes import layer_weight_names
 
 
 @register
@@ -46,15 +33,16 @@ class Synflow(Indicator):
 
     name = "synflow"
     higher_is_better = True
-    needs = frozenset({"gradients"})
+    needs = frozenset({"gradients", "float_inputs"})
     paper = "SynFlow (Tanaka et al., NeurIPS 2020) as a NAS proxy (Abdelfattah et al., ICLR 2021)"
     cost = "backward"
+    min_batch = 1
 
     def __init__(self, bn_bypass: bool = True):
         self.bn_bypass = bn_bypass
 
     def compute(self, probe) -> float:
-        names = probe.layer_weight_names()
+        names = layer_weight_names(probe)
         model = probe.model
         tensors = {}
         for n, t in list(model.named_parameters()) + list(model.named_buffers()):
@@ -64,7 +52,7 @@ class Synflow(Indicator):
         x = torch.ones((1,) + tuple(probe.inputs.shape[1:]), dtype=torch.float64, device=probe.device)
 
         def total(sel):
-            return logits_of(functional_call(model, {**tensors, **sel}, (x,))).sum()
+            return probe.logits_of(functional_call(model, {**tensors, **sel}, (x,))).sum()
 
         with probe.mode(False):
             if self.bn_bypass:

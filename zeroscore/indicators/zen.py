@@ -35,7 +35,7 @@ class Zen(Indicator):
 
     name = "zen"
     higher_is_better = True
-    needs = frozenset()
+    needs = frozenset({"float_inputs"})
     paper = "Zen-NAS (Lin et al., ICCV 2021)"
     cost = "forward"
 
@@ -48,7 +48,7 @@ class Zen(Indicator):
 
     def compute(self, probe) -> float:
         model = probe.model
-        params = probe.init_params("gaussian")
+        params = probe.params("*", init="gaussian")
         shape = (self.batch_size or probe.batch_size,) + tuple(probe.inputs.shape[1:])
         bn_var_names = [(f"{n}.running_var" if n else "running_var") for n, m in model.named_modules()
                         if isinstance(m, nn.BatchNorm2d) and m.running_var is not None]

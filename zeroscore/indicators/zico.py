@@ -6,10 +6,10 @@ import math
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
-from zeroscore.indicators.base import Indicator, IndicatorNotApplicable, register
-from zeroscore.probe import BatchNormNoStats
+from zeroscore.errors import IndicatorNotApplicable
+from zeroscore.indicators.base import Indicator, register
+from zeroscore.passes import chunk_loss_gradients, layer_weight_names
 
 
 @register
@@ -45,31 +45,17 @@ class ZiCo(Indicator):
         n, b = probe.batch_size, int(self.num_batches)
         if b < 2 or n < b:
             raise IndicatorNotApplicable(f"zico needs num_batches >= 2 and at least that many samples (got {b}, {n})")
-        names = probe.layer_weight_names()
-
-        def run():
-            f = probe.functional(self.bn_train)
-            params = probe.params("*")
-            sel = {k: params[k] for k in names}
-            out = []
-            for i in range(b):
-                st, en = i * n // b, (i + 1) * n // b
-                x, y = probe.inputs[st:en], probe.targets[st:en]
-                with BatchNormNoStats():
-                    g = torch.func.grad(lambda p: F.cross_entropy(f(p, x), y))(sel)
-                out.append({k: v.detach() for k, v in g.items()})
-            return out
-
-        chunks = probe.cached(("chunk_loss_gradients", self.bn_train, b, tuple(names)), run)
+        names = layer_weight_names(probe)
+        chunks = chunk_loss_gradients(probe, self.bn_train, b, tuple(names))
         score = 0.0
         for k in names:
             g = torch.stack([c[k].reshape(-1) for c in chunks]).double()
             if self.accumulate:
                 g = torch.cumsum(g, dim=0)
-            g = g.cpu().numpy()
-            std = np.std(g, axis=0)
+            arr = g.cpu().numpy()
+            std = np.std(arr, axis=0)
             nz = np.nonzero(std)[0]
-            tmpsum = float(np.sum(np.mean(np.abs(g), axis=0)[nz] / std[nz]))
+            tmpsum = float(np.sum(np.mean(np.abs(arr), axis=0)[nz] / std[nz]))
             if tmpsum != 0:
                 score += math.log(tmpsum)
         return float(score)

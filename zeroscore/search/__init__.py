@@ -7,15 +7,17 @@
 * :func:`make_objective` -- a cached, direction-aware, higher-is-better callable for any other searcher
   (Optuna, your own loop); see :mod:`zeroscore.search.objective` for worked examples.
 
-Every searcher returns a :class:`SearchResult`. Nothing in this package imports :mod:`zeroscore.truth`: searches
-never see benchmark accuracies. The CLI (``zeroscore search``) looks the found architecture up *after* the search
-to report its accuracy.
+Every searcher returns a :class:`SearchResult`. Nothing in this package imports :mod:`zeroscore.truth` (a test
+checks it): searches never see benchmark accuracies. The CLI (``zeroscore search``) looks the found architecture up
+*after* the search to report its accuracy.
 """
 
 from __future__ import annotations
 
 import importlib
 from typing import TYPE_CHECKING
+
+from zeroscore.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from zeroscore.search.evolve import evolve
@@ -50,12 +52,14 @@ DEFAULT_INDICATORS = {"prune": ("ntk_cond", "linear_regions"), "evolve": ("naswo
 
 def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed: int = 0, budget: int = 100,
                indicators=None, batch_size: int = 64, root=None, repeats: int = 3, population: int | None = None,
-               sample: int | None = None, verbose: bool = False) -> "SearchResult":
-    """One search by name (what the CLI and the benchmark call).
+               tournament_size: int | None = None, device=None, progress: bool = False,
+               verbose: bool = False) -> SearchResult:
+    """One search by name (what the CLI and the benchmarks call).
 
     ``budget`` is the number of architecture evaluations for ``random`` and ``evolve`` (evolve: population +
-    cycles, population defaults to ``max(2, budget // 4)`` capped at 20 and tournament size to
+    cycles, population defaults to ``max(2, budget // 4)`` capped at 20 and the tournament size to
     ``max(2, population // 4)``); ``prune`` ignores it (its cost is fixed by the supernet) and uses ``repeats``.
+    ``progress`` shows a progress bar with ETA on stderr.
     """
     from zeroscore.search.evolve import evolve
     from zeroscore.search.objective import make_objective
@@ -63,18 +67,16 @@ def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed
     from zeroscore.search.random_search import random_search
 
     if method not in DEFAULT_INDICATORS:
-        raise ValueError(f"unknown method {method!r}; use prune, evolve or random")
-    indicators = tuple(indicators) if indicators else DEFAULT_INDICATORS[method]
+        raise UsageError(f"unknown search method {method!r}; use prune, evolve or random")
+    indicators = indicators if indicators else DEFAULT_INDICATORS[method]  # any spec the Scorer parses
     if method == "prune":
         return prune(space, indicators=indicators, dataset=dataset, seed=seed, repeats=repeats,
-                     batch_size=batch_size, root=root, verbose=verbose)
-    objective = make_objective(indicators, dataset=dataset, space=space, batch_size=batch_size, seed=seed, root=root)
+                     batch_size=batch_size, root=root, device=device, progress=progress, verbose=verbose)
+    objective = make_objective(indicators, dataset=dataset, space=space, batch_size=batch_size, seed=seed, root=root,
+                               device=device)
     if method == "random":
-        return random_search(space, objective, budget=budget, seed=seed, verbose=verbose)
-    if method == "evolve":
-        pop = population or max(2, min(20, budget // 4))
-        pop = min(pop, budget)
-        smp = sample or max(2, pop // 4)
-        return evolve(space, objective, population=pop, sample=min(smp, pop), cycles=max(0, budget - pop), seed=seed,
-                      verbose=verbose)
-    raise ValueError(f"unknown method {method!r}; use prune, evolve or random")
+        return random_search(space, objective, budget=budget, seed=seed, progress=progress, verbose=verbose)
+    pop = min(population or max(2, min(20, budget // 4)), budget)
+    size = tournament_size or max(2, pop // 4)
+    return evolve(space, objective, population=pop, sample=min(size, pop), cycles=max(0, budget - pop), seed=seed,
+                  progress=progress, verbose=verbose)

@@ -15,11 +15,13 @@ from __future__ import annotations
 import random
 import time
 from collections import deque
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from zeroscore.errors import UsageError
 from zeroscore.search.objective import Objective, SearchResult, as_value_fn
 
 __all__ = ["evolve", "Evaluator"]
@@ -33,30 +35,49 @@ class Evaluator:
     searches does not make a search look cheaper than it is).
     """
 
-    def __init__(self, space, objective: Callable):
+    def __init__(self, space, objective: Callable, progress_total: int | None = None, label: str = "search"):
         self.space = space
-        self.key = getattr(space, "key", None) or getattr(space, "canonical", None) or (lambda a: a)
+        # archs are compared by the space's key (NB101: the module hash) but scored and reported in canonical form
+        self.canonical = getattr(space, "canonical", None) or (lambda a: a)
+        self.key = getattr(space, "key", None) or self.canonical
         self.objective = objective
         self._values, self._fitness, self.names = as_value_fn(objective)
         self.cache: dict[Any, dict] = {}
+        self.archs: dict[Any, Any] = {}
         self.rows: list[dict] = []
         self.charged_seconds = 0.0
+        self.bar = None
+        if progress_total:
+            import sys
+
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=progress_total, desc=label, unit="eval", file=sys.stderr, dynamic_ncols=True)
 
     def values(self, arch) -> dict:
+        if self.bar is not None:
+            self.bar.update(1)
+        arch = self.canonical(arch)
         key = self.key(arch)
         if key in self.cache:
-            self.rows.append({"step": len(self.rows), "arch": key, **self.cache[key], "seconds": 0.0, "new": False})
+            self.rows.append({"step": len(self.rows), "arch": arch, **self.cache[key], "seconds": 0.0, "new": False})
             return self.cache[key]
         start = time.perf_counter()
-        pre_cached = isinstance(self.objective, Objective) and self.objective.is_cached(key)
-        vals = self._values(key)
+        objective = self.objective if isinstance(self.objective, Objective) else None
+        pre_cached = objective is not None and objective.is_cached(arch)
+        vals = self._values(arch)
         dt = time.perf_counter() - start
-        if pre_cached:
-            dt = float(self.objective.compute_seconds(key))
+        if objective is not None and pre_cached:
+            dt = float(objective.compute_seconds(arch))
         self.cache[key] = vals
+        self.archs[key] = arch
         self.charged_seconds += dt
-        self.rows.append({"step": len(self.rows), "arch": key, **vals, "seconds": dt, "new": True})
+        self.rows.append({"step": len(self.rows), "arch": arch, **vals, "seconds": dt, "new": True})
         return vals
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
     def fitness(self, archs) -> np.ndarray:
         return self._fitness([self.cache[self.key(a)] for a in archs])
@@ -66,14 +87,14 @@ class Evaluator:
         keys = list(self.cache)
         fit = self._fitness([self.cache[k] for k in keys])
         i = int(np.argmax(fit))
-        return keys[i], dict(self.cache[keys[i]]), float(fit[i])
+        return self.archs[keys[i]], dict(self.cache[keys[i]]), float(fit[i])
 
     def history(self) -> pd.DataFrame:
         df = pd.DataFrame(self.rows)
         if len(df) and len(self.cache):
             keys = list(self.cache)
             fit = dict(zip(keys, self._fitness([self.cache[k] for k in keys])))
-            df["objective"] = [fit[k] for k in df["arch"]]
+            df["objective"] = [fit[self.key(a)] for a in df["arch"]]
         return df
 
 
@@ -86,7 +107,7 @@ def _space(space):
 
 
 def evolve(space, objective: Callable, population: int = 20, sample: int = 5, cycles: int = 80, seed: int = 0,
-           initial=None, verbose: bool = False) -> SearchResult:
+           initial=None, progress: bool = False, verbose: bool = False) -> SearchResult:
     """Regularized evolution; returns a :class:`~zeroscore.search.SearchResult`.
 
     Args:
@@ -98,30 +119,32 @@ def evolve(space, objective: Callable, population: int = 20, sample: int = 5, cy
         cycles: children produced (total evaluations = ``population + cycles``; repeated archs are cache hits).
         seed: seeds the initial population, the tournaments and the mutations.
         initial: optional list of archs for the initial population (instead of random ones).
+        progress: a progress bar (evaluations, rate, ETA) on stderr.
     """
     sp = _space(space)
     if population < 1 or sample < 1 or cycles < 0:
-        raise ValueError("population and sample must be >= 1 and cycles >= 0")
+        raise UsageError("population and sample (the tournament size) must be >= 1 and cycles >= 0")
     start = time.perf_counter()
     rng = random.Random(seed)
-    ev = Evaluator(sp, objective)
+    ev = Evaluator(sp, objective, progress_total=population + cycles if progress else None, label="evolve")
     init = list(initial) if initial is not None else sp.sample(population, seed=rng.randrange(2**31))
     pop: deque = deque()
     for a in init[:population]:
         ev.values(a)
-        pop.append(ev.key(a))
+        pop.append(ev.canonical(a))
     for cycle in range(cycles):
         members = list(pop)
         fit = ev.fitness(members)
         contenders = rng.sample(range(len(members)), min(sample, len(members)))
         parent = members[max(contenders, key=lambda i: (fit[i], -contenders.index(i)))]
-        child = ev.key(sp.mutate(parent, rng))
+        child = ev.canonical(sp.mutate(parent, rng))
         ev.values(child)
         pop.append(child)
         if len(pop) > population:
             pop.popleft()
         if verbose:
             print(f"cycle {cycle + 1}/{cycles}: {len(ev.cache)} archs scored")
+    ev.close()
     best, vals, fit = ev.best()
     vals["objective"] = fit
     return SearchResult(

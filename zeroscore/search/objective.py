@@ -78,14 +78,19 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from torch import nn
 
-__all__ = ["Objective", "make_objective", "SearchResult", "signed", "rank_sum", "robust_z", "symlog"]
+from zeroscore.errors import UsageError
+from zeroscore.probe import derived_seed
+from zeroscore.ranking import orient, rank_sum
+
+__all__ = ["Objective", "make_objective", "SearchResult", "robust_z", "symlog"]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -126,26 +131,7 @@ class SearchResult:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# combination helpers (pure functions, also used by evolve / random_search / prune)
-
-
-def signed(value: float, higher_is_better: bool) -> float:
-    """Higher-is-better version of an indicator value; NaN stays NaN."""
-    v = float(value)
-    return v if higher_is_better else -v
-
-
-def rank_sum(columns: Sequence[Sequence[float]]) -> np.ndarray:
-    """Sum over columns of the average rank (1 = worst) of each row; NaN ranks lowest.
-
-    ``columns[k][i]`` is the signed (higher-is-better) value of indicator ``k`` for candidate ``i``.
-    """
-    total = None
-    for col in columns:
-        s = pd.Series(np.asarray(col, dtype=float)).replace(np.nan, -np.inf)
-        r = s.rank(method="average").to_numpy()
-        total = r if total is None else total + r
-    return total if total is not None else np.zeros(0)
+# combination helpers of the z-score view (ranks and directions: zeroscore.ranking)
 
 
 def symlog(v: np.ndarray) -> np.ndarray:
@@ -185,16 +171,14 @@ class Objective:
                  thin_linear_regions: bool = True, num_classes: int | None = None, device=None):
         from zeroscore import data as zdata
         from zeroscore import spaces as zspaces
-        from zeroscore.indicators.base import indicator_class
-        from zeroscore.scoring import resolve_indicators
+        from zeroscore.scorer import Scorer
 
         if aggregate not in ("rank", "zscore", "sum"):
-            raise ValueError(f"aggregate must be 'rank', 'zscore' or 'sum', got {aggregate!r}")
-        self.indicators = resolve_indicators(indicators)
-        if not self.indicators:
-            raise ValueError("an objective needs at least one indicator")
-        self.names = [i.name for i in self.indicators]
-        self.higher_is_better = {n: bool(indicator_class(n).higher_is_better) for n in self.names}
+            raise UsageError(f"aggregate must be 'rank', 'zscore' or 'sum', got {aggregate!r}")
+        self.scorer = Scorer(indicators, seed=seed, device=device, thin=thin_linear_regions)
+        self.indicators = self.scorer.indicators
+        self.names = self.scorer.names
+        self.higher_is_better = {n: self.scorer.higher_is_better(n) for n in self.names}
         self.space = zspaces.get(space) if isinstance(space, str) else space
         self.space_name = getattr(self.space, "name", str(space))
         self.dataset = dataset
@@ -204,7 +188,7 @@ class Objective:
         self.root = root
         self.device = device
         self.num_classes = int(num_classes) if num_classes is not None else zdata.num_classes(dataset)
-        self.thin_linear_regions = bool(thin_linear_regions) and hasattr(self.space, "build_thin")
+        self.plan = self.scorer.plan(self.space)
         self._reference_spec = reference
         self._reference_values: dict[str, np.ndarray] | None = None
         self._batch = None
@@ -224,62 +208,35 @@ class Objective:
             self._batch = load_batch(self.dataset, root=self.root, batch_size=self.batch_size, seed=self.seed)
         return self._batch
 
-    def _split(self):
-        full, thin = [], []
-        for ind in self.indicators:
-            (thin if (self.thin_linear_regions and ind.name == "linear_regions") else full).append(ind)
-        return full, thin
-
     def _score_arch(self, arch) -> dict[str, float]:
-        from zeroscore.indicators.base import get_indicator
-        from zeroscore.scoring import score
-
         x, y = self.batch()
-        full, thin = self._split()
-        out: dict[str, float] = {}
-        if full:
-            net = self.space.build(arch, num_classes=self.num_classes, seed=self.seed)
-            needs_labels = any("labels" in i.needs for i in full)
-            r = score(net, x, y if needs_labels else None, indicators=full, seed=self.seed, device=self.device)
-            out.update(r.values)
-        if thin:
-            params = thin[0].get_params()
-            if params.get("channels") is None:
-                params["channels"] = 1
-            ind = get_indicator("linear_regions", **params)
-            net = self.space.build_thin(arch, num_classes=self.num_classes, seed=self.seed)
-            xt = x.reshape(-1, 1, *x.shape[2:]) if x.dim() == 4 else x
-            r = score(net, xt, None, indicators=[ind], seed=self.seed, device=self.device)
-            out.update(r.values)
-        return {n: float(out.get(n, math.nan)) for n in self.names}
+        result = self.scorer.score_arch(self.space, arch, x, y, num_classes=self.num_classes, plan=self.plan)
+        return {n: float(result.values.get(n, math.nan)) for n in self.names}
 
     def values(self, arch) -> dict[str, float]:
         """Raw indicator values of ``arch`` (an architecture of the space, or an ``nn.Module``); cached."""
         start = time.perf_counter()
         if isinstance(arch, nn.Module):
-            from zeroscore.scoring import score
-
             x, y = self.batch()
-            needs_labels = any("labels" in i.needs for i in self.indicators)
-            r = score(arch, x, y if needs_labels else None, indicators=self.indicators, seed=self.seed,
-                      device=self.device)
+            r = self.scorer.score(arch, x, y)
             vals = {n: float(r.values.get(n, math.nan)) for n in self.names}
             self.misses += 1
             dt = time.perf_counter() - start
             self.seconds += dt
             self._rows.append({"arch": f"<module {type(arch).__name__}>", **vals, "seconds": dt, "cached": False})
             return dict(vals)
-        key = self.space.key(arch)
+        key = self.space.key(arch)  # the cache's identity (NB101: the module hash); scored in canonical form
         if key in self._cache:
             self.hits += 1
             return dict(self._cache[key])
-        vals = self._score_arch(key)
+        canonical = self.space.canonical(arch)
+        vals = self._score_arch(canonical)
         dt = time.perf_counter() - start
         self._cache[key] = vals
         self._compute_seconds[key] = dt
         self.misses += 1
         self.seconds += dt
-        self._rows.append({"arch": key, **vals, "seconds": dt, "cached": False})
+        self._rows.append({"arch": canonical, **vals, "seconds": dt, "cached": False})
         return dict(vals)
 
     def compute_seconds(self, arch) -> float:
@@ -290,7 +247,7 @@ class Objective:
         return not isinstance(arch, nn.Module) and self.space.key(arch) in self._cache
 
     def signed_values(self, vals: Mapping[str, float]) -> dict[str, float]:
-        return {n: signed(vals[n], self.higher_is_better[n]) for n in self.names}
+        return {n: float(orient(vals[n], self.higher_is_better[n])) for n in self.names}
 
     # ------------------------------------------------------------------ combination
     def reference_values(self) -> dict[str, np.ndarray]:
@@ -298,8 +255,6 @@ class Objective:
         if self._reference_values is None:
             spec = self._reference_spec
             if isinstance(spec, int):
-                from zeroscore.probe import derived_seed
-
                 archs = self.space.sample(spec, seed=derived_seed(self.seed, "objective-reference") % (2**31))
             else:
                 archs = list(spec)
@@ -318,7 +273,8 @@ class Objective:
         if len(self.names) == 1:
             return np.where(np.isnan(cols[0]), -np.inf, cols[0])
         if self.aggregate == "rank":
-            return rank_sum(cols)
+            # a failed value ties with -inf, as the searches always ranked it
+            return rank_sum([np.where(np.isnan(c), -np.inf, c) for c in cols])
         if self.aggregate == "sum":
             total = np.sum(cols, axis=0)
             return np.where(np.isnan(total), -np.inf, total)

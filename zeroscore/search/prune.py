@@ -39,19 +39,19 @@ from __future__ import annotations
 
 import math
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import cast
 
 import numpy as np
 import pandas as pd
 import torch
-from torch import nn
 
+from zeroscore.errors import UsageError
+from zeroscore.names import space_name
+from zeroscore.ranking import orient, rank
 from zeroscore.search.objective import SearchResult
 
-__all__ = ["prune", "relative_gain", "dense_ranks", "round_sig", "kaiming_normal_init"]
-
-#: indicators measured on the thin (linear-region) supernet
-THIN_INDICATORS = frozenset({"linear_regions"})
+__all__ = ["prune", "relative_gain", "dense_ranks", "round_sig"]
 
 
 def round_sig(x: float, digits: int) -> float:
@@ -70,106 +70,18 @@ def relative_gain(orig: float, new: float, higher_is_better: bool) -> float:
     diff = new - orig  # may be +-inf
     if math.isfinite(orig) and orig != 0:
         diff = diff / abs(orig)
-    return diff if higher_is_better else -diff
+    return float(orient(diff, higher_is_better))
 
 
-def dense_ranks(gains: Sequence[float]) -> np.ndarray:
+def dense_ranks(gains: Sequence[float] | np.ndarray) -> np.ndarray:
     """Dense ranks, 0 for the largest gain (most prunable); equal values share a rank; NaN ranks last."""
-    g = np.asarray(gains, dtype=float)
-    finite_vals = sorted({v for v in g if not math.isnan(v)}, reverse=True)
-    pos = {v: i for i, v in enumerate(finite_vals)}
-    return np.array([pos[v] if not math.isnan(v) else len(finite_vals) for v in g], dtype=float)
-
-
-def kaiming_normal_init(model: nn.Module, mode: str = "fan_in") -> nn.Module:
-    """TE-NAS ``init_model(..., 'kaiming_norm_fan{in,out}')``: conv/linear Kaiming-normal (ReLU), bias 0, BN 1/0."""
-    for m in model.modules():
-        if isinstance(m, (nn.Conv2d, nn.Linear)):
-            nn.init.kaiming_normal_(m.weight, mode=mode, nonlinearity="relu")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.BatchNorm2d) and m.weight is not None:
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-    return model
-
-
-def _supernet_factories(space: str, num_classes: int, ops):
-    from zeroscore.spaces import darts_supernet, nb201_supernet
-
-    if space == "nb201":
-        return (lambda: nb201_supernet(C=3, N=1, num_classes=num_classes, ops=ops),
-                lambda: nb201_supernet(C=1, N=1, depth=1, use_stem=False, in_channels=1, num_classes=num_classes, ops=ops))
-    if space == "darts":
-        kw = dict(C=1, layers=3, depth=2, stem_multiplier=1, lastact=True, affine=True, pool_bn=False,
-                  num_classes=num_classes, ops=ops)
-        return (lambda: darts_supernet(**kw), lambda: darts_supernet(use_stem=False, in_channels=1, **kw))
-    raise ValueError(f"prune supports the 'nb201' and 'darts' supernets, got {space!r}")
-
-
-class _SupernetScorer:
-    """Measures the indicators of a supernet configuration (list of op masks) for one repeat."""
-
-    def __init__(self, space, indicators, dataset, seed, batch_size, root, num_classes, ops, init, device):
-        from zeroscore.indicators.base import get_indicator
-        from zeroscore.scoring import resolve_indicators
-
-        self.indicators = resolve_indicators(indicators)
-        self.full = [i for i in self.indicators if i.name not in THIN_INDICATORS]
-        self.thin = []
-        for i in self.indicators:
-            if i.name in THIN_INDICATORS:
-                params = i.get_params()
-                if params.get("channels") is None:
-                    params["channels"] = 1
-                self.thin.append(get_indicator(i.name, **params))
-        self.make_ntk, self.make_thin = _supernet_factories(space, num_classes, ops)
-        self.dataset, self.seed, self.batch_size, self.root = dataset, seed, batch_size, root
-        self.init, self.device = init, device
-        self._key = None
-        self._nets = None
-
-    def _prepare(self, rnd: int, repeat: int):
-        from zeroscore.data import load_batch
-        from zeroscore.probe import derived_seed
-
-        if self._key == (rnd, repeat):
-            return
-        s = derived_seed(self.seed, "prune", rnd, repeat) % (2**31)
-        x, y = load_batch(self.dataset, root=self.root, batch_size=self.batch_size, seed=s)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(s)
-            ntk_net = self.make_ntk() if self.full else None
-            thin_net = self.make_thin() if self.thin else None
-            if self.init == "kaiming_normal":
-                if ntk_net is not None:
-                    kaiming_normal_init(ntk_net, "fan_out")
-                if thin_net is not None:
-                    kaiming_normal_init(thin_net, "fan_in")
-        self._nets = (ntk_net, thin_net, x, y, s)
-        self._key = (rnd, repeat)
-
-    def __call__(self, masks: list[torch.Tensor], rnd: int, repeat: int) -> dict[str, float]:
-        from zeroscore.scoring import score
-
-        self._prepare(rnd, repeat)
-        ntk_net, thin_net, x, y, s = self._nets
-        out: dict[str, float] = {}
-        if ntk_net is not None:
-            ntk_net.set_op_mask(masks)
-            needs = any("labels" in i.needs for i in self.full)
-            out.update(score(ntk_net, x, y if needs else None, indicators=self.full, seed=s, device=self.device).values)
-        if thin_net is not None:
-            thin_net.set_op_mask(masks)
-            xt = x.reshape(-1, 1, *x.shape[2:])
-            out.update(score(thin_net, xt, None, indicators=self.thin, seed=s, device=self.device).values)
-        return {i.name: float(out.get(i.name, math.nan)) for i in self.indicators}
+    return rank(gains, method="dense", best_first=True) - 1
 
 
 def prune(space: str = "nb201", indicators=("ntk_cond", "linear_regions"), dataset: str = "cifar10", seed: int = 0,
           repeats: int = 3, batch_size: int = 64, root=None, *, prune_number: int | None = None, precision: int = 3,
           init: str = "kaiming_normal", ops: Sequence[str] | None = None, edges_per_node: int = 2,
-          num_classes: int | None = None, scorer: Callable | None = None, device=None,
+          num_classes: int | None = None, scorer: Callable | None = None, device=None, progress: bool = False,
           verbose: bool = False) -> SearchResult:
     """TE-NAS pruning search on the ``nb201`` or ``darts`` supernet; see the module docstring.
 
@@ -187,6 +99,8 @@ def prune(space: str = "nb201", indicators=("ntk_cond", "linear_regions"), datas
         edges_per_node: DARTS only, input edges kept per intermediate node.
         scorer: advanced/testing: ``scorer(masks, round, repeat) -> {indicator: value}`` replaces the built-in
             measurement (``masks`` is the list of per-cell-type ``(edges, ops)`` bool tensors).
+        device: where the supernets are scored.
+        progress: a progress bar (measurements, rate, ETA) on stderr.
 
     Returns:
         :class:`~zeroscore.search.SearchResult` whose ``best`` is the NB201 cell string or the DARTS
@@ -194,47 +108,55 @@ def prune(space: str = "nb201", indicators=("ntk_cond", "linear_regions"), datas
         ``archs_scored`` counts the supernet configurations measured (each ``repeats`` times).
     """
     from zeroscore.data import num_classes as dataset_classes
-    from zeroscore.indicators.base import indicator_class
-    from zeroscore.scoring import resolve_indicators
-    from zeroscore.spaces.darts import PRIMITIVES
-    from zeroscore.spaces.nb201 import NB201_OPS
+    from zeroscore.scorer import Scorer
+    from zeroscore.search.supernet_scoring import SupernetScorer
+    from zeroscore.spaces.supernet import SUPERNETS
 
-    space = {"nats_tss": "nb201", "darts_cnn": "darts"}.get(space.lower(), space.lower())
-    if space not in ("nb201", "darts"):
-        raise ValueError(f"prune supports 'nb201' and 'darts', got {space!r}")
+    space = space_name(space)
+    if space not in SUPERNETS:
+        raise UsageError(f"prune works on a supernet: {' or '.join(sorted(SUPERNETS))}, not {space!r}")
     start = time.perf_counter()
-    names = [i.name for i in resolve_indicators(indicators)]
-    hib = {n: bool(indicator_class(n).higher_is_better) for n in names}
-    op_names = tuple(ops) if ops is not None else (NB201_OPS if space == "nb201" else PRIMITIVES)
+    parsed = Scorer(indicators)
+    names = parsed.names
+    hib = {n: parsed.higher_is_better(n) for n in names}
+    layout = _mask_layout(space, ops)
+    op_names = tuple(layout.op_names)
     n_classes = int(num_classes) if num_classes is not None else dataset_classes(dataset)
     if prune_number is None:
         prune_number = 1 if space == "nb201" else 3
-    measure = scorer or _SupernetScorer(space, indicators, dataset, seed, batch_size, root, n_classes, op_names,
-                                        init, device)
-    n_types = 1 if space == "nb201" else 2
-    n_edges = 6 if space == "nb201" else 14
-    masks = [torch.ones(n_edges, len(op_names), dtype=torch.bool) for _ in range(n_types)]
+    measure = scorer or SupernetScorer(space, indicators, dataset, seed, batch_size, root, n_classes, op_names,
+                                       init, device)
+    n_types, n_edges = len(layout.cell_types), layout.num_edges
+    masks = layout.full_masks()
     if "none" in op_names:
         for m in masks:
             m[:, op_names.index("none")] = False
+    bar = _progress_bar(progress, _planned_measurements(masks, prune_number, repeats, space, layout,
+                                                        edges_per_node))
 
     rows: list[dict] = []
     trace: list[dict] = []
     configs = 0
     rnd = 0
 
+    def tick() -> None:
+        if bar is not None:
+            bar.update(1)
+
     def measure_all(candidates: list[tuple], removed_masks: list[list[torch.Tensor]], phase: str):
         """Mean gains per candidate over repeats; appends history rows."""
         nonlocal configs
         gains = {n: np.zeros(len(candidates)) for n in names}
-        raw = [dict() for _ in candidates]
+        raw: list[dict[str, list[float]]] = [dict() for _ in candidates]
         secs = np.zeros(len(candidates))
-        per_rep = {n: [[] for _ in candidates] for n in names}
+        per_rep: dict[str, list[list[float]]] = {n: [[] for _ in candidates] for n in names}
         for r in range(repeats):
             orig = measure([m.clone() for m in masks], rnd, r)
+            tick()
             for c, cm in enumerate(removed_masks):
                 t = time.perf_counter()
                 new = measure(cm, rnd, r)
+                tick()
                 secs[c] += time.perf_counter() - t
                 for n in names:
                     per_rep[n][c].append(relative_gain(orig[n], new[n], hib[n]))
@@ -248,7 +170,7 @@ def prune(space: str = "nb201", indicators=("ntk_cond", "linear_regions"), datas
                     g = vals[0]
                 gains[n][c] = round_sig(g, precision)
         ranks = {n: dense_ranks(gains[n]) for n in names}
-        total = sum(ranks[n] for n in names)
+        total = cast(np.ndarray, sum(ranks[n] for n in names))  # a sum of the per-indicator rank arrays
         for c, cand in enumerate(candidates):
             rows.append({"round": rnd, "phase": phase, "cell_type": cand[0], "edge": cand[1],
                          "op": op_names[cand[2]] if cand[2] is not None else None,
@@ -293,10 +215,8 @@ def prune(space: str = "nb201", indicators=("ntk_cond", "linear_regions"), datas
     # ---- DARTS: keep edges_per_node input edges per node
     if space == "darts":
         for ct in range(n_types):
-            for i in range(4):
-                node = i + 2
-                first = (node - 2) * (node + 1) // 2
-                edges = [first + j for j in range(node) if bool(masks[ct][first + j].any())]
+            for node in layout.intermediate_nodes:
+                edges = [e for e in layout.edges_into(node) if bool(masks[ct][e].any())]
                 if len(edges) <= edges_per_node:
                     continue
                 removed = []
@@ -304,9 +224,9 @@ def prune(space: str = "nb201", indicators=("ntk_cond", "linear_regions"), datas
                     cm = [m.clone() for m in masks]
                     cm[ct][e, :] = False
                     removed.append(cm)
-                candidates = [(ct, e, None) for e in edges]
+                edge_candidates = [(ct, e, None) for e in edges]
                 base = len(rows)
-                total = measure_all(candidates, removed, "edges")
+                total = measure_all(edge_candidates, removed, "edges")
                 order = sorted(range(len(edges)), key=lambda c: (total[c], c))
                 drop = order[: len(edges) - edges_per_node]
                 for c in drop:
@@ -315,8 +235,11 @@ def prune(space: str = "nb201", indicators=("ntk_cond", "linear_regions"), datas
                 trace.append({"round": rnd, "pruned_edges": [(ct, edges[c]) for c in drop]})
                 rnd += 1
 
-    best = _masks_to_arch(space, masks, op_names)
+    best = layout.to_arch(masks)
     final = measure([m.clone() for m in masks], rnd, 0)  # the found cell's own values, for the record
+    tick()
+    if bar is not None:
+        bar.close()
     configs += 1
     return SearchResult(
         best=best, values={**final, "objective": math.nan}, history=pd.DataFrame(rows), archs_scored=configs,
@@ -327,27 +250,36 @@ def prune(space: str = "nb201", indicators=("ntk_cond", "linear_regions"), datas
     )
 
 
-def _masks_to_arch(space: str, masks: list[torch.Tensor], op_names: Sequence[str]):
-    if space == "nb201":
-        from zeroscore.spaces.nb201 import format_arch
+def _mask_layout(space: str, op_names: Sequence[str] | None):
+    """What the masks of the ``space`` supernet with candidate ops ``op_names`` (default: all) mean; no network
+    is built."""
+    from zeroscore.spaces.supernet import supernet_class
 
-        ops = []
-        for e in range(masks[0].shape[0]):
-            kept = [op_names[o] for o in range(len(op_names)) if masks[0][e, o]]
-            ops.append(kept[0] if kept else "none")
-        return format_arch(ops)
-    from zeroscore.spaces.darts import Genotype
+    return supernet_class(space).mask_layout(op_names)
 
-    cells = []
-    for m in masks:
-        edges = []
-        for i in range(4):
-            node = i + 2
-            first = (node - 2) * (node + 1) // 2
-            for j in range(node):
-                kept = [op_names[o] for o in range(len(op_names)) if m[first + j, o] and op_names[o] != "none"]
-                if kept:
-                    edges.append((kept[0], j))
-        cells.append(tuple(edges))
-    concat = (2, 3, 4, 5)
-    return Genotype(cells[0], concat, cells[1], concat)
+
+def _planned_measurements(masks, prune_number: int, repeats: int, space: str, layout, edges_per_node: int) -> int:
+    """How many supernet measurements :func:`prune` will make (its schedule is fixed by the masks), for the ETA."""
+    live = [int(n) for m in masks for n in m.sum(1)]
+    total = 0
+    while any(k > 1 for k in live):
+        candidates = sum(k for k in live if k > 1)
+        total += repeats * (1 + candidates)
+        live = [k - min(prune_number, k - 1) if k > 1 else k for k in live]
+    if space == "darts":
+        for _ in masks:
+            for node in layout.intermediate_nodes:
+                edges = len(layout.edges_into(node))
+                if edges > edges_per_node:
+                    total += repeats * (1 + edges)
+    return total + 1
+
+
+def _progress_bar(enabled: bool, total: int):
+    if not enabled:
+        return None
+    import sys
+
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc="prune", unit="measurement", file=sys.stderr, dynamic_ncols=True)

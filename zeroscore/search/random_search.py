@@ -7,25 +7,29 @@ across the N sampled architectures; with a plain callable, the highest value. Gr
 from __future__ import annotations
 
 import time
-from typing import Callable
+from collections.abc import Callable
 
+from zeroscore.errors import UsageError
 from zeroscore.search.evolve import Evaluator, _space
 from zeroscore.search.objective import Objective, SearchResult
 
 __all__ = ["random_search"]
 
 
-def random_search(space, objective: Callable, budget: int = 100, seed: int = 0, verbose: bool = False) -> SearchResult:
-    """Score ``budget`` distinct random architectures (``space.sample(budget, seed)``) and return the best."""
+def random_search(space, objective: Callable, budget: int = 100, seed: int = 0, progress: bool = False,
+                  verbose: bool = False) -> SearchResult:
+    """Score ``budget`` distinct random architectures (``space.sample(budget, seed)``) and return the best;
+    ``progress`` shows a progress bar with ETA on stderr."""
     sp = _space(space)
     if budget < 1:
-        raise ValueError(f"budget must be >= 1, got {budget}")
+        raise UsageError(f"budget must be >= 1, got {budget}")
     start = time.perf_counter()
-    ev = Evaluator(sp, objective)
+    ev = Evaluator(sp, objective, progress_total=budget if progress else None, label="random search")
     for i, a in enumerate(sp.sample(budget, seed=seed)):
         ev.values(a)
         if verbose:
             print(f"{i + 1}/{budget} scored")
+    ev.close()
     best, vals, fit = ev.best()
     vals["objective"] = fit
     return SearchResult(

@@ -40,36 +40,40 @@ from __future__ import annotations
 
 import operator
 import random
-from typing import Any, Iterator, List, Optional, Sequence, Tuple
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
 
 import torch.nn as nn
+
+from zeroscore.errors import InvalidArchError, UsageError
 
 from .base import Space
 from .nb201 import InferCell, ResNetBasicblock, cell_params, parse_arch, resblock_params
 
 __all__ = ["NATSSSSpace", "SSS_CHANNELS", "SSS_CELL", "DynamicShapeTinyNet"]
 
-SSS_CHANNELS: Tuple[int, ...] = (8, 16, 24, 32, 40, 48, 56, 64)
+SSS_CHANNELS: tuple[int, ...] = (8, 16, 24, 32, 40, 48, 56, 64)
 SSS_NUM_LAYERS = 5
 #: the fixed cell of the size space
 SSS_CELL = "|nor_conv_3x3~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|skip_connect~0|nor_conv_3x3~1|nor_conv_3x3~2|"
 _SSS_OPS = parse_arch(SSS_CELL)
 
 
-def _parse_channels(arch: Any) -> Tuple[int, ...]:
+def _parse_channels(arch: Any) -> tuple[int, ...]:
     if isinstance(arch, str):
         parts = arch.strip().split(":")
         if len(parts) != SSS_NUM_LAYERS:
-            raise ValueError(f"an SSS arch has {SSS_NUM_LAYERS} ':'-separated channel numbers, got {len(parts)} in {arch!r}")
+            raise InvalidArchError(f"an SSS arch has {SSS_NUM_LAYERS} ':'-separated channel numbers, "
+                                   f"got {len(parts)} in {arch!r}")
         vals = []
         for k, p in enumerate(parts):
             try:
                 vals.append(int(p.strip()))
             except ValueError:
-                raise ValueError(f"channel {p!r} at position {k} is not an integer in {arch!r}") from None
+                raise InvalidArchError(f"channel {p!r} at position {k} is not an integer in {arch!r}") from None
     elif isinstance(arch, (list, tuple)):
         if len(arch) != SSS_NUM_LAYERS:
-            raise ValueError(f"an SSS arch has {SSS_NUM_LAYERS} channel numbers, got {len(arch)} in {arch!r}")
+            raise InvalidArchError(f"an SSS arch has {SSS_NUM_LAYERS} channel numbers, got {len(arch)} in {arch!r}")
         vals = []
         for k, p in enumerate(arch):
             try:
@@ -77,16 +81,16 @@ def _parse_channels(arch: Any) -> Tuple[int, ...]:
                     raise TypeError
                 vals.append(operator.index(p))
             except TypeError:
-                raise ValueError(f"channel {p!r} at position {k} is not an integer in {arch!r}") from None
+                raise InvalidArchError(f"channel {p!r} at position {k} is not an integer in {arch!r}") from None
     else:
-        raise ValueError(f"an SSS arch must be 'a:b:c:d:e' or 5 integers, got {type(arch).__name__}: {arch!r}")
+        raise InvalidArchError(f"an SSS arch must be 'a:b:c:d:e' or 5 integers, got {type(arch).__name__}: {arch!r}")
     for k, v in enumerate(vals):
         if v not in SSS_CHANNELS:
-            raise ValueError(f"channel {v} at position {k} not in {list(SSS_CHANNELS)} in {arch!r}")
+            raise InvalidArchError(f"channel {v} at position {k} not in {list(SSS_CHANNELS)} in {arch!r}")
     return tuple(vals)
 
 
-def _fmt(ch: Sequence[int]) -> str:
+def _fmt(ch: Iterable[int]) -> str:
     return ":".join(str(int(c)) for c in ch)
 
 
@@ -97,11 +101,12 @@ class DynamicShapeTinyNet(nn.Module):
         super().__init__()
         channels = list(channels)
         if len(channels) % 3 != 2:
-            raise ValueError(f"invalid number of layers: {len(channels)}")
+            raise InvalidArchError(f"invalid number of layers: {len(channels)}")
         N = len(channels) // 3
         ops = parse_arch(cell)
         self._channels = tuple(channels)
-        self.stem = nn.Sequential(nn.Conv2d(3, channels[0], kernel_size=3, padding=1, bias=False), nn.BatchNorm2d(channels[0]))
+        self.stem = nn.Sequential(nn.Conv2d(3, channels[0], kernel_size=3, padding=1, bias=False),
+                                  nn.BatchNorm2d(channels[0]))
         layer_reductions = [False] * N + [True] + [False] * N + [True] + [False] * N
         c_prev = channels[0]
         self.cells = nn.ModuleList()
@@ -121,7 +126,7 @@ class DynamicShapeTinyNet(nn.Module):
         return self.classifier(out.flatten(1))
 
 
-class NATSSSSpace(Space):
+class NATSSSSpace(Space[str]):
     """NATS-Bench size space: 32,768 channel configurations of a fixed-topology 5-layer network."""
 
     name = "nats_sss"
@@ -132,7 +137,7 @@ class NATSSSSpace(Space):
     def canonical(self, arch: Any) -> str:
         return _fmt(_parse_channels(arch))
 
-    def channels_of(self, arch: Any) -> Tuple[int, ...]:
+    def channels_of(self, arch: Any) -> tuple[int, ...]:
         return _parse_channels(arch)
 
     def _build(self, arch: str, num_classes: int) -> nn.Module:
@@ -152,7 +157,7 @@ class NATSSSSpace(Space):
     def _random_arch(self, rng: random.Random) -> str:
         return _fmt(rng.choice(SSS_CHANNELS) for _ in range(SSS_NUM_LAYERS))
 
-    def neighbors(self, arch: Any) -> List[str]:
+    def neighbors(self, arch: Any) -> list[str]:
         c = _parse_channels(arch)
         out = []
         for k in range(SSS_NUM_LAYERS):
@@ -161,7 +166,7 @@ class NATSSSSpace(Space):
                     out.append(_fmt(c[:k] + (v,) + c[k + 1:]))
         return out
 
-    def mutate(self, arch: Any, rng: Optional[random.Random] = None) -> str:
+    def mutate(self, arch: Any, rng: random.Random | None = None) -> str:
         rng = rng if rng is not None else random.Random()
         c = list(_parse_channels(arch))
         k = rng.randrange(SSS_NUM_LAYERS)
@@ -185,7 +190,7 @@ class NATSSSSpace(Space):
     def arch(self, index: int) -> str:
         n = len(SSS_CHANNELS)
         if isinstance(index, bool) or int(index) != index or not 0 <= int(index) < self.size:
-            raise ValueError(f"SSS index must be an integer in [0, {self.size}), got {index!r}")
+            raise UsageError(f"SSS index must be an integer in [0, {self.size}), got {index!r}")
         i = int(index)
         digits = []
         for _ in range(SSS_NUM_LAYERS):

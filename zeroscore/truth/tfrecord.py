@@ -11,7 +11,8 @@ TFRecord framing (TensorFlow ``core/lib/io/record_writer``), repeated until end 
     uint32  masked_crc32c(data)
 
 ``masked_crc32c(x) = ((c >> 15) | (c << 17)) + 0xA282EAD8 (mod 2**32)`` with ``c = crc32c(x)`` (Castagnoli
-polynomial, reflected 0x82F63B78). Both checksums are verified; a mismatch raises :class:`TFRecordError`.
+polynomial, reflected 0x82F63B78). Both checksums are verified; a mismatch or a truncated record raises
+:class:`~zeroscore.errors.DamagedFileError` (also importable here as ``TFRecordError``) naming the file.
 
 Each NAS-Bench-101 record is UTF-8 JSON ``[module_hash, epochs, raw_adjacency, raw_operations, raw_metrics]``:
 ``raw_adjacency`` a string of ``'0'``/``'1'`` (row-major n x n), ``raw_operations`` comma-separated op labels,
@@ -30,17 +31,20 @@ from __future__ import annotations
 import base64
 import json
 import struct
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Any
 
 import numpy as np
+
+from zeroscore.errors import DamagedFileError
 
 _POLY = 0x82F63B78  # CRC-32C (Castagnoli), reflected
 _MASK_DELTA = 0xA282EAD8
 
-
-class TFRecordError(ValueError):
-    """The file is not a valid TFRecord file (truncated or checksum mismatch)."""
+#: a file that is not a valid TFRecord file (truncated, checksum mismatch, undecodable record); every public
+#: exception lives in :mod:`zeroscore.errors`, this name only keeps the reader's vocabulary
+TFRecordError = DamagedFileError
 
 
 def _make_table() -> list[int]:
@@ -161,7 +165,7 @@ def _varint(buf: bytes, pos: int) -> tuple[int, int]:
         shift += 7
 
 
-def decode_fields(buf: bytes) -> Iterator[tuple[int, int, object]]:
+def decode_fields(buf: bytes) -> Iterator[tuple[int, int, int | bytes]]:
     """Yield ``(field_number, wire_type, value)`` of a protobuf message.
 
     Values: wire type 0 (varint) -> int, 1 (64-bit) -> 8 raw bytes, 2 (length-delimited) -> bytes,
@@ -172,6 +176,7 @@ def decode_fields(buf: bytes) -> Iterator[tuple[int, int, object]]:
     while pos < len(buf):
         key, pos = _varint(buf, pos)
         field, wire = key >> 3, key & 7
+        value: int | bytes
         if wire == 0:
             value, pos = _varint(buf, pos)
         elif wire == 1:
@@ -205,35 +210,48 @@ _EVAL_FIELDS = {1: "current_epoch", 2: "training_time", 3: "train_accuracy", 4: 
 
 def parse_model_metrics(buf: bytes) -> dict:
     """Decode a ``nasbench.ModelMetrics`` message into plain Python values."""
-    out = {"evaluation_data": [], "trainable_parameters": None, "total_time": None}
+    out: dict[str, Any] = {"evaluation_data": [], "trainable_parameters": None, "total_time": None}
     for field, wire, value in decode_fields(buf):
-        if field == 1 and wire == 2:
-            ev = {}
+        if field == 1 and wire == 2 and isinstance(value, bytes):
+            ev: dict[str, Any] = {}
             for f2, w2, v2 in decode_fields(value):
                 if f2 in _EVAL_FIELDS:
                     ev[_EVAL_FIELDS[f2]] = _number(w2, v2)
-                elif f2 == 6 and w2 == 2:
+                elif f2 == 6 and w2 == 2 and isinstance(v2, bytes):
                     ev["checkpoint_path"] = v2.decode("utf-8", "replace")
             out["evaluation_data"].append(ev)
-        elif field == 2 and wire == 0:
+        elif field == 2 and wire == 0 and isinstance(value, int):
             out["trainable_parameters"] = value - (1 << 64) if value >= 1 << 63 else value  # int32 sign
         elif field == 3:
             out["total_time"] = _number(wire, value)
     return out
 
 
+def _parse_record(payload: bytes) -> dict:
+    module_hash, epochs, raw_adjacency, raw_operations, raw_metrics = json.loads(payload.decode("utf-8"))
+    dim = int(round(len(raw_adjacency) ** 0.5))
+    if dim * dim != len(raw_adjacency):
+        raise ValueError(f"adjacency string of length {len(raw_adjacency)} is not square")
+    adjacency = [[int(raw_adjacency[r * dim + c]) for c in range(dim)] for r in range(dim)]
+    return {
+        "hash": module_hash,
+        "epochs": int(epochs),
+        "adjacency": adjacency,
+        "ops": raw_operations.split(","),
+        "metrics": parse_model_metrics(base64.b64decode(raw_metrics)),
+    }
+
+
 def iter_nasbench_records(path: str | Path, verify: bool = True) -> Iterator[dict]:
-    """Yield one dict per NAS-Bench-101 record: hash, epochs, adjacency (list of lists), ops (list), metrics."""
-    for payload in read_records(path, verify=verify):
-        module_hash, epochs, raw_adjacency, raw_operations, raw_metrics = json.loads(payload.decode("utf-8"))
-        dim = int(round(len(raw_adjacency) ** 0.5))
-        if dim * dim != len(raw_adjacency):
-            raise ValueError(f"{path}: adjacency string of length {len(raw_adjacency)} is not square")
-        adjacency = [[int(raw_adjacency[r * dim + c]) for c in range(dim)] for r in range(dim)]
-        yield {
-            "hash": module_hash,
-            "epochs": int(epochs),
-            "adjacency": adjacency,
-            "ops": raw_operations.split(","),
-            "metrics": parse_model_metrics(base64.b64decode(raw_metrics)),
-        }
+    """Yield one dict per NAS-Bench-101 record: hash, epochs, adjacency (list of lists), ops (list), metrics.
+
+    A record that is not NAS-Bench-101's JSON/protobuf payload raises :class:`TFRecordError` naming the file and the
+    record number (a valid TFRecord file of something else, or a damaged one read with ``verify=False``).
+    """
+    for number, payload in enumerate(read_records(path, verify=verify)):
+        try:
+            record = _parse_record(payload)
+        except (ValueError, TypeError, KeyError, IndexError, struct.error, UnicodeDecodeError) as err:
+            raise TFRecordError(f"{path}: record {number} is not a NAS-Bench-101 record ({err}); download "
+                                "nasbench_only108.tfrecord again") from err
+        yield record

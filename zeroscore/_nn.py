@@ -1,0 +1,349 @@
+"""Private helpers about ``torch.nn`` modules shared by the probe, the passes and the indicators.
+
+Which layers the zero-cost proxies score, how a model's output becomes logits, which hooks belong to a layer's
+definition, how weights are re-initialised. Nothing here knows about indicators or probes.
+
+Which parameters the NASLib-style proxies score: Abdelfattah et al. ("Zero-Cost Proxies for Lightweight NAS",
+ICLR 2021, ``foresight/pruners/p_utils.py::get_layer_metric_array``; copied unchanged into NASLib) score only the
+``weight`` of every ``nn.Conv2d`` and ``nn.Linear``: biases, BatchNorm affine parameters and anything else are
+ignored. ZiCo and GradSign use the same set. :func:`layer_weight_names` returns exactly these names (generalised to
+every convolution and ``nn.Linear``), so every such indicator sums over the same parameters.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+from torch import nn
+
+from zeroscore.errors import IndicatorNotApplicable, InvalidInputError
+
+#: modules whose ``weight`` the zero-cost-nas / NASLib proxies score
+LAYER_TYPES = (nn.modules.conv._ConvNd, nn.Linear)
+
+#: normalisation layers (no "compute" of their own for the block heuristics)
+NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm)
+
+#: element-wise activations, dropout and shape-only layers
+PASSIVE_TYPES = (
+    nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.PReLU, nn.ELU, nn.SELU, nn.CELU, nn.GELU, nn.SiLU, nn.Mish, nn.Sigmoid,
+    nn.Tanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Identity, nn.Dropout, nn.Dropout2d, nn.Dropout3d,
+    nn.Flatten,
+)
+
+#: the parameter that defines a layer's ``weight`` when ``weight`` itself is computed by a hook or a
+#: parametrization (spectral norm, weight norm, pruning masks): the proxies score that parameter instead
+_DEFINING_PARAMETERS = ("weight_orig", "weight_v", "parametrizations.weight.original")
+
+
+def first_tensor(out: Any) -> torch.Tensor | None:
+    """The output itself if it is a tensor, else the first tensor of a tuple/list output, else None."""
+    if isinstance(out, torch.Tensor):
+        return out
+    if isinstance(out, (tuple, list)):
+        for o in out:
+            if isinstance(o, torch.Tensor):
+                return o
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# layers
+
+
+def layer_modules(model: nn.Module) -> list[tuple[str, nn.Module]]:
+    """``(name, module)`` of every conv/linear module with a weight, in ``named_modules`` order."""
+    return [(n, m) for n, m in model.named_modules() if isinstance(m, LAYER_TYPES) and _weight_parameter(m)]
+
+
+def _weight_parameter(module: nn.Module) -> tuple[str, nn.Parameter] | None:
+    """``(local name, parameter)`` that defines ``module.weight``: the weight itself, or the parameter a
+    spectral-norm / weight-norm / pruning hook or a parametrization computes it from."""
+    own = dict(module.named_parameters(recurse=True))
+    w = module._parameters.get("weight")
+    if isinstance(w, nn.Parameter):
+        return "weight", w
+    for local in _DEFINING_PARAMETERS:
+        if local in own:
+            return local, own[local]
+    return None
+
+
+def layer_weight_names(model: nn.Module) -> list[str]:
+    """Parameter names (as in ``model.named_parameters()``) of the weights of all conv/linear modules.
+
+    A weight shared by several modules appears once. For a layer whose ``weight`` is computed (spectral norm, weight
+    norm, pruning, ``nn.utils.parametrize``) the parameter it is computed from counts. A model without conv/linear
+    modules falls back to every parameter named ``*weight`` with at least 2 dimensions (e.g. raw ``nn.Parameter``
+    matrices used with ``F.linear``); a model with neither raises :class:`IndicatorNotApplicable`.
+    """
+    by_id: dict[int, str] = {}
+    for n, p in model.named_parameters():
+        by_id.setdefault(id(p), n)
+    names: list[str] = []
+    for _, m in layer_modules(model):
+        found = _weight_parameter(m)
+        name = by_id.get(id(found[1])) if found else None
+        if name is not None and name not in names:
+            names.append(name)
+    if not names:
+        names = [n for n, p in model.named_parameters() if n.split(".")[-1].endswith("weight") and p.dim() >= 2]
+    if not names:
+        raise IndicatorNotApplicable(
+            "needs conv/linear layers (the proxy scores the weights of nn.Conv*/nn.Linear modules), found none"
+        )
+    return names
+
+
+def is_norm_or_passive(module: nn.Module) -> bool:
+    """True when every leaf of ``module`` is a normalisation, activation, dropout or shape-only layer."""
+    leaves = [m for m in module.modules() if not any(True for _ in m.children())]
+    return bool(leaves) and all(isinstance(m, NORM_TYPES + PASSIVE_TYPES) for m in leaves)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# outputs
+
+
+def select_logits(output: Any, selector: Any = None) -> torch.Tensor:
+    """The logits tensor of a model output, ``(N, classes)``.
+
+    ``selector``: ``None`` (a tensor; a dict's ``"logits"`` entry; an object's ``.logits``; the only tensor of a
+    tuple/list), an ``int`` index or ``str`` key into a tuple/list/dict output, or a callable ``output -> tensor``.
+    A tuple/list with several tensors and no selector is ambiguous (NB201's reference networks return
+    ``(features, logits)``) and raises :class:`InvalidInputError` naming ``logits=``. 1-D outputs become
+    ``(N, 1)``, outputs with more dimensions are flattened after the first.
+    """
+    if callable(selector):
+        out = selector(output)
+    elif selector is not None:
+        try:
+            out = output[selector] if not isinstance(selector, str) or isinstance(output, dict) \
+                else getattr(output, selector)
+        except (IndexError, KeyError, AttributeError, TypeError) as err:
+            raise InvalidInputError(f"logits={selector!r} does not select anything in a model output of type "
+                                    f"{type(output).__name__} ({err})") from None
+    elif isinstance(output, torch.Tensor):
+        out = output
+    elif isinstance(output, dict) and "logits" in output:
+        out = output["logits"]
+    elif hasattr(output, "logits") and isinstance(output.logits, torch.Tensor):
+        out = output.logits
+    elif isinstance(output, (tuple, list)):
+        tensors = [(i, o) for i, o in enumerate(output) if isinstance(o, torch.Tensor)]
+        if len(tensors) != 1:
+            shapes = ", ".join(f"[{i}] {tuple(o.shape)}" for i, o in tensors) or "none"
+            raise InvalidInputError(
+                f"the model returns a {type(output).__name__} of {len(tensors)} tensors ({shapes}); say which holds "
+                "the logits with logits=<index> (e.g. logits=-1 for (features, logits)), a key, or a callable "
+                "(CLI: --logits)")
+        out = tensors[0][1]
+    else:
+        raise InvalidInputError(f"cannot find logits in a model output of type {type(output).__name__}; pass "
+                                "logits=<index, key or callable>")
+    if not isinstance(out, torch.Tensor):
+        raise InvalidInputError(f"logits={selector!r} selected a {type(out).__name__}, not a tensor")
+    if out.dim() == 1:
+        out = out.unsqueeze(1)
+    elif out.dim() > 2:
+        out = out.flatten(1)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# hooks
+
+
+_HOOK_DICTS = (
+    "_forward_hooks", "_forward_hooks_with_kwargs", "_forward_hooks_always_called", "_forward_pre_hooks",
+    "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
+    "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
+)
+
+
+def _defining_hook_types() -> tuple[type, ...]:
+    """Hook objects that are part of a layer's definition: legacy ``nn.utils.spectral_norm`` / ``weight_norm``
+    and ``nn.utils.prune`` compute the layer's ``weight`` in a forward pre-hook (and keep their state through
+    state-dict hooks); without them the layer is a different function."""
+    import importlib
+
+    # the modules, not the same-named functions that torch.nn.utils exports
+    spectral_norm = importlib.import_module("torch.nn.utils.spectral_norm")
+    weight_norm = importlib.import_module("torch.nn.utils.weight_norm")
+    prune = importlib.import_module("torch.nn.utils.prune")
+    return (spectral_norm.SpectralNorm, spectral_norm.SpectralNormStateDictHook,
+            spectral_norm.SpectralNormLoadStateDictPreHook, weight_norm.WeightNorm, prune.BasePruningMethod)
+
+
+def _is_defining(hook: Any, types: tuple[type, ...]) -> bool:
+    target = getattr(hook, "__self__", hook)  # state-dict hooks may be bound methods of the hook object
+    return isinstance(target, types)
+
+
+def strip_user_hooks(model: nn.Module) -> None:
+    """Remove every module hook of ``model`` except those that define a layer (use on private copies only):
+    the caller's hooks could have side effects on the caller's objects and must not fire during scoring."""
+    types = _defining_hook_types()
+    for module in model.modules():
+        for attr in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
+                     "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
+                     "_load_state_dict_post_hooks"):
+            hooks = getattr(module, attr, None)
+            if not isinstance(hooks, dict):
+                continue
+            for key in [k for k, h in hooks.items() if not _is_defining(h, types)]:
+                del hooks[key]
+                for flags in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                              "_forward_pre_hooks_with_kwargs"):
+                    getattr(module, flags, {}).pop(key, None)
+
+
+def hook_keys(model: nn.Module) -> dict[str, tuple]:
+    """Module name -> the keys of each of its hook dicts (to notice hooks an indicator left behind)."""
+    return {name: tuple(tuple(getattr(m, a, {}).keys()) for a in _HOOK_DICTS) for name, m in model.named_modules()}
+
+
+def remove_hooks_except(model: nn.Module, keep: dict[str, tuple]) -> None:
+    """Remove every hook whose key is not in ``keep`` (a :func:`hook_keys` snapshot)."""
+    for name, m in model.named_modules():
+        kept = keep.get(name, ((),) * len(_HOOK_DICTS))
+        for attr, keys in zip(_HOOK_DICTS, kept):
+            d = getattr(m, attr, None)
+            if isinstance(d, dict):
+                for k in [k for k in d if k not in keys]:
+                    del d[k]
+
+
+@contextmanager
+def forward_hooks(modules: list[tuple[str, nn.Module]], make_hook: Callable[[str], Callable],
+                  with_kwargs: bool = False) -> Iterator[None]:
+    """Register ``make_hook(name)`` as a forward hook on every ``(name, module)``; removed whatever happens."""
+    handles = []
+    try:
+        for name, m in modules:
+            handles.append(m.register_forward_hook(make_hook(name), with_kwargs=with_kwargs))
+        yield
+    finally:
+        for h in handles:
+            h.remove()
+
+
+@contextmanager
+def no_global_module_hooks() -> Iterator[None]:
+    """Process-wide module hooks (``nn.modules.module.register_module_forward_hook`` ...) switched off for the
+    body: they belong to the caller and must not fire on the private copy."""
+    from torch.nn.modules import module as m
+
+    names = ("_global_forward_hooks", "_global_forward_pre_hooks", "_global_backward_hooks",
+             "_global_backward_pre_hooks", "_global_forward_hooks_always_called", "_global_forward_hooks_with_kwargs")
+    saved = {n: dict(getattr(m, n)) for n in names if isinstance(getattr(m, n, None), dict)}
+    for n in saved:
+        getattr(m, n).clear()
+    try:
+        yield
+    finally:
+        for n, content in saved.items():
+            getattr(m, n).clear()
+            getattr(m, n).update(content)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# copies and re-initialisation
+
+
+def private_copy(model: nn.Module) -> nn.Module:
+    """``copy.deepcopy(model)``; a model that cannot be copied gets an error naming the sub-module at fault.
+
+    Weights a hook computed during the caller's last forward (legacy ``weight_norm``/``spectral_norm``) are
+    non-leaf tensors, which ``deepcopy`` refuses; the copy gets detached clones of them (its hook recomputes them
+    on its first forward anyway)."""
+    memo: dict[int, Any] = {}
+    for m in model.modules():
+        for value in vars(m).values():
+            if isinstance(value, torch.Tensor) and not value.is_leaf:
+                memo[id(value)] = value.detach().clone()
+    try:
+        return copy.deepcopy(model, memo)
+    except Exception as err:
+        culprit = ""
+        for name, sub in reversed(list(model.named_modules())):
+            try:
+                copy.deepcopy(sub)
+            except Exception:
+                culprit = f" (sub-module {name or '<root>'!r}, {type(sub).__name__})"
+                break
+        raise InvalidInputError(
+            f"zeroscore scores a private copy of the model, but copy.deepcopy fails{culprit}: "
+            f"{type(err).__name__}: {err}. Keep non-tensor state that cannot be copied (locks, open files, "
+            "processes) outside the module, or give the module a __deepcopy__") from err
+
+
+#: re-initialisation schemes of :func:`reinitialize`
+INIT_SCHEMES = ("reset", "gaussian", "kaiming_fanin", "kaiming_normal_fan_in", "kaiming_normal_fan_out")
+
+
+def reinitialize(model: nn.Module, scheme: str, seed: int | None = None) -> nn.Module:
+    """Re-initialise ``model`` in place (use on copies) with ``scheme``; the one re-initialisation in zeroscore.
+
+    * ``"reset"``: every module's own ``reset_parameters()`` (PyTorch's default init), from torch's global RNG;
+    * ``"gaussian"`` (Zen-NAS ``network_weight_gaussian_init``): conv/linear weights ~ N(0, 1), biases 0;
+    * ``"kaiming_fanin"`` (AZ-NAS ``kaiming_normal_fanin_init``): conv/linear weights ~ N(0, 2 / fan_in), biases 0;
+      both draw float64 normals, module by module, from a ``torch.Generator`` seeded with ``seed`` (required);
+    * ``"kaiming_normal_fan_in"`` / ``"kaiming_normal_fan_out"`` (TE-NAS ``init_model``): ``nn.init.kaiming_normal_``
+      (ReLU gain) on conv/linear weights from torch's global RNG, biases 0.
+
+    With ``seed`` the global-RNG schemes run inside ``fork_rng`` seeded with it (the caller's RNG is untouched);
+    without, they continue the caller's stream (as TE-NAS initialises right after building). Every scheme except
+    ``"reset"`` sets BatchNorm/GroupNorm affine weights to 1 and biases to 0 and keeps every other parameter.
+    """
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"unknown init scheme {scheme!r}; known: {', '.join(INIT_SCHEMES)}")
+    if scheme in ("gaussian", "kaiming_fanin") and seed is None:
+        raise ValueError(f"init scheme {scheme!r} needs a seed")
+    if seed is None:
+        with torch.no_grad():
+            return _reinitialize(model, scheme, None)
+    devices = sorted({t.device.index or 0 for t in model.parameters() if t.device.type == "cuda"})
+    with torch.no_grad(), torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed) if scheme in ("gaussian", "kaiming_fanin") else None
+        return _reinitialize(model, scheme, gen)
+
+
+def _reinitialize(model: nn.Module, scheme: str, gen: torch.Generator | None) -> nn.Module:
+    if scheme == "reset":
+        for m in model.modules():
+            reset = getattr(m, "reset_parameters", None)
+            if callable(reset):
+                reset()
+        return model
+    for m in model.modules():
+        w, b = getattr(m, "weight", None), getattr(m, "bias", None)
+        if isinstance(m, LAYER_TYPES):
+            if isinstance(w, nn.Parameter):
+                if gen is None:
+                    nn.init.kaiming_normal_(w, mode="fan_in" if scheme.endswith("fan_in") else "fan_out",
+                                            nonlinearity="relu")
+                else:
+                    std = 1.0
+                    if scheme == "kaiming_fanin":
+                        std = (2.0 / max(nn.init._calculate_fan_in_and_fan_out(w)[0], 1)) ** 0.5
+                    w.copy_((torch.randn(w.shape, generator=gen, dtype=torch.float64) * std).to(w))
+            if isinstance(b, nn.Parameter):
+                b.zero_()
+        elif isinstance(m, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):
+            if isinstance(w, nn.Parameter):
+                w.fill_(1.0)
+            if isinstance(b, nn.Parameter):
+                b.zero_()
+    return model
+
+
+def model_device(model: nn.Module) -> torch.device:
+    for t in list(model.parameters()) + list(model.buffers()):
+        return t.device
+    return torch.device("cpu")

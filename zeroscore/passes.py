@@ -1,0 +1,252 @@
+"""The passes shared by indicators, as functions over a :class:`~zeroscore.probe.Probe`.
+
+Each pass is memoised in the probe's cache under a key naming the pass and its arguments, so every indicator of one
+``score`` call that needs, say, the loss gradients in train mode gets the same tensors from one backward pass.
+Family-specific passes live with their family (the AZ-NAS feature pass in ``indicators/_aznas.py``, the FLOP
+counts in ``indicators/_flops.py``), written the same way.
+
+Protocol conventions: ``train=True`` runs BatchNorm on batch statistics (the references' default at
+initialisation); losses are the mean cross-entropy of the batch; gradients are taken w.r.t. detached copies of the
+parameters, independently of ``requires_grad``.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from collections import OrderedDict
+from contextlib import nullcontext
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.func import jacrev
+
+from zeroscore import _nn
+from zeroscore._modes import BatchNormNoStats, ReluRecorder
+from zeroscore.errors import IndicatorNotApplicable
+from zeroscore.probe import Probe
+
+__all__ = ["layer_weight_names", "loss_gradients", "shared_loss_gradients", "sum_logit_jacobian", "ntk",
+           "relu_codes", "input_gradients", "per_sample_loss_gradients", "layer_output_products",
+           "chunk_loss_gradients", "jacobian_chunk_size", "gpu_chunk_size", "sum_logit_jacobian_loop"]
+
+
+def layer_weight_names(probe: Probe) -> list[str]:
+    """Names of the conv/linear weights the zero-cost proxies score (see :func:`zeroscore._nn.layer_weight_names`)."""
+    return list(probe.cached(("layer_weight_names",), lambda: _nn.layer_weight_names(probe.model)))
+
+
+def loss_gradients(probe: Probe, train: bool = True, pattern: str = "*") -> OrderedDict[str, torch.Tensor]:
+    """Gradient of the mean cross-entropy loss of the batch w.r.t. the parameters (needs labels)."""
+    labels = probe.labels()
+
+    def run():
+        f = probe.functional(train)
+        return OrderedDict(torch.func.grad(lambda p: F.cross_entropy(f(p, probe.inputs), labels))(probe.params("*")))
+
+    grads = probe.cached(("loss_gradients", train), run)
+    return OrderedDict((n, g) for n, g in grads.items() if fnmatch.fnmatchcase(n, pattern))
+
+
+def shared_loss_gradients(probe: Probe, train: bool) -> OrderedDict[str, torch.Tensor]:
+    """The loss gradients, computed in the pass that also gives Fisher's channel products, so ``grad_norm``,
+    ``snip``, ``plain``, ``grasp`` and ``fisher`` share one forward/backward whatever order they run in."""
+    layer_output_products(probe, train)
+    return loss_gradients(probe, train)
+
+
+def jacobian_chunk_size(probe: Probe) -> int:
+    """vjps vectorised at once when building per-sample Jacobians: 8 was fastest on CPU; on a GPU see
+    :func:`gpu_chunk_size`."""
+    return 8 if probe.device.type == "cpu" else gpu_chunk_size(probe.model, probe.batch_size)
+
+
+def gpu_chunk_size(model: nn.Module, batch_size: int, budget_bytes: float = 2e9) -> int:
+    """Up to 64 vjps at once on a GPU, fewer for big models, so that the ``chunk x parameters`` float32 block (and
+    its ``chunk x batch`` backward) stays within ~2 GB: several scoring processes may share one GPU, and
+    NB101-sized networks (tens of millions of weights) ran out of memory at 64."""
+    n = sum(p.numel() for p in model.parameters())
+    return int(max(1, min(64, budget_bytes // max(1, 4 * n * max(1, batch_size // 16)))))
+
+
+def sum_logit_jacobian(probe: Probe, train: bool = True, pattern: str = "*weight*", repeat: int = 0) -> torch.Tensor:
+    """Per-sample gradients of the summed logits w.r.t. the selected parameters, ``(N, P)``.
+
+    Row ``i`` is ``d sum_k f_k(x_i) / d theta`` with the whole batch in one forward pass (so BatchNorm in train mode
+    uses the batch statistics, as in TE-NAS, where each sample's logits are back-propagated from the same batched
+    forward). ``torch.func.jacrev`` (one forward, vectorised vjps), a plain autograd loop where that fails.
+    """
+
+    def run():
+        f = probe.functional(train, repeat)
+        params = probe.params(pattern, repeat)
+        try:
+            jac = jacrev(lambda p: f(p, probe.inputs).sum(dim=1), chunk_size=jacobian_chunk_size(probe))(params)
+            rows = [j.reshape(probe.batch_size, -1) for j in jac.values()]
+        except Exception:
+            rows = [sum_logit_jacobian_loop(probe, train, params, repeat)]
+        return torch.cat(rows, dim=1).detach()
+
+    return probe.cached(("sum_logit_jacobian", train, pattern, repeat), run)
+
+
+def sum_logit_jacobian_loop(probe: Probe, train: bool, params: dict[str, torch.Tensor], repeat: int = 0
+                            ) -> torch.Tensor:
+    """:func:`sum_logit_jacobian` by plain autograd, one backward per sample (TE-NAS's own loop)."""
+    f = probe.functional(train, repeat)
+    leaves = {n: p.clone().requires_grad_(True) for n, p in params.items()}
+    with torch.enable_grad():
+        out = f(leaves, probe.inputs).sum(dim=1)
+        rows = []
+        for i in range(probe.batch_size):
+            grads = torch.autograd.grad(out[i], list(leaves.values()), retain_graph=True, allow_unused=True)
+            rows.append(torch.cat([(g if g is not None else torch.zeros_like(p)).reshape(-1)
+                                   for g, p in zip(grads, leaves.values())]))
+    return torch.stack(rows)
+
+
+def ntk(probe: Probe, train: bool = True, pattern: str = "*weight*", repeat: int = 0) -> torch.Tensor:
+    """Empirical NTK ``J J^T`` (float64, ``(N, N)``) of the summed logits, see :func:`sum_logit_jacobian`."""
+
+    def run():
+        jac = sum_logit_jacobian(probe, train, pattern, repeat).double()
+        return jac @ jac.T
+
+    return probe.cached(("ntk", train, pattern, repeat), run)
+
+
+def relu_codes(probe: Probe, train: bool = True, inputs: torch.Tensor | None = None) -> list[torch.Tensor]:
+    """Binary ReLU codes of a forward pass: a list of ``(N, F_l)`` bool tensors, one per ReLU call.
+
+    Without ``inputs`` the probe's batch is used and the result cached; with ``inputs`` (e.g. image crops) it is
+    computed afresh. Raises :class:`IndicatorNotApplicable` when the forward pass has no ReLU.
+    """
+
+    def run(x):
+        recorder = ReluRecorder(x.shape[0])
+        with torch.no_grad(), probe.mode(train) as model, recorder:
+            probe.logits_of(model(x))
+        if not recorder.codes:
+            raise IndicatorNotApplicable(
+                "needs ReLU activations, but the forward pass evaluated none "
+                "(looked for nn.ReLU modules and F.relu / torch.relu / Tensor.relu calls)")
+        return recorder.codes
+
+    try:
+        if inputs is None:
+            return probe.cached(("relu_codes", train), lambda: run(probe.inputs))
+        return run(inputs.to(probe.device))
+    finally:
+        probe.restore()  # the forward ran the copy itself in train mode: put its BatchNorm statistics back
+
+
+def input_gradients(probe: Probe, train: bool = True) -> torch.Tensor:
+    """``d sum(logits) / d inputs`` of the whole batch in one backward pass (shape of the inputs).
+
+    The "batch Jacobian" of NASWOT v1 / zero-cost-nas ``jacob_cov`` and EPE-NAS: ``y.backward(ones)`` with the batch
+    forwarded together (in train mode BatchNorm couples the samples, as in the references).
+    """
+
+    def run():
+        f = probe.functional(train)
+        with BatchNormNoStats() if train else nullcontext():
+            out, pullback = torch.func.vjp(lambda x: f({}, x), probe.inputs.clone())
+            (g,) = pullback(torch.ones_like(out))
+        probe._cache.setdefault(("forward", train), out.detach())  # the same logits as probe.forward(train)
+        return g.detach()
+
+    return probe.cached(("input_gradients", train), run)
+
+
+def per_sample_loss_gradients(probe: Probe, train: bool = True, names: tuple[str, ...] | None = None
+                              ) -> OrderedDict[str, torch.Tensor]:
+    """Cross-entropy gradients of every sample forwarded *alone* (a batch of one): ``name -> (N, *shape)``.
+
+    The GradSign protocol (``net.forward(inputs[[i]])`` per sample, BatchNorm in train mode on that single sample).
+    ``names`` selects parameters (default: :func:`layer_weight_names`). Vectorised with ``torch.func.vmap`` (a plain
+    per-sample loop for models ``vmap`` cannot handle); needs labels.
+    """
+    labels = probe.labels()
+    names = tuple(layer_weight_names(probe) if names is None else names)
+
+    def run():
+        f = probe.functional(train)
+        all_params = probe.params("*")
+        sel = OrderedDict((n, all_params[n]) for n in names)
+
+        def loss1(p, x, y):
+            return F.cross_entropy(f(p, x.unsqueeze(0)), y.unsqueeze(0))
+
+        chunk = 64 if probe.device.type == "cpu" else jacobian_chunk_size(probe)
+        try:
+            with BatchNormNoStats():
+                g = torch.func.vmap(torch.func.grad(loss1), in_dims=(None, 0, 0), chunk_size=chunk)(
+                    sel, probe.inputs, labels)
+            return OrderedDict((n, g[n].detach()) for n in names)
+        except Exception:
+            with BatchNormNoStats():
+                rows = [torch.func.grad(loss1)(sel, probe.inputs[i], labels[i]) for i in range(probe.batch_size)]
+            return OrderedDict((n, torch.stack([r[n] for r in rows]).detach()) for n in names)
+
+    return probe.cached(("per_sample_loss_gradients", train, names), run)
+
+
+def layer_output_products(probe: Probe, train: bool = True) -> list[tuple[str, torch.Tensor]]:
+    """Per-channel ``sum_positions(output * dL/doutput)`` of every conv/linear module call (one forward/backward).
+
+    A list of ``(module_name, s)`` in call order (a module called twice appears twice) with ``s`` of shape
+    ``(N, C)``: the output of the call times the cross-entropy gradient w.r.t. that output, summed over all
+    dimensions after the channel dimension (Fisher / Taylor channel saliencies). The same backward gives the
+    parameter gradients, stored as :func:`loss_gradients` of this BatchNorm mode when those are not computed yet.
+    """
+    labels = probe.labels()
+
+    def run():
+        f = probe.functional(train)
+        leaves = OrderedDict((n, p.clone().requires_grad_(True)) for n, p in probe.params("*").items())
+        records: list[tuple[str, torch.Tensor]] = []
+
+        def make_hook(name):
+            def hook(module, args, output):
+                if isinstance(output, torch.Tensor) and output.requires_grad:
+                    records.append((name, output))
+            return hook
+
+        with probe.capture(_nn.layer_modules(probe.model), make_hook), torch.enable_grad():
+            loss = F.cross_entropy(f(leaves, probe.inputs), labels)
+            outs = [o for _, o in records]
+            grads = torch.autograd.grad(loss, outs + list(leaves.values()), allow_unused=True)
+        products = []
+        for (n, o), g in zip(records, grads[: len(outs)]):
+            prod = o.detach() * (torch.zeros_like(o) if g is None else g.detach())
+            if prod.dim() > 2:
+                prod = prod.sum(dim=tuple(range(2, prod.dim())))
+            products.append((n, prod))
+        pgrads = OrderedDict((n, torch.zeros_like(p) if g is None else g.detach())
+                             for (n, p), g in zip(leaves.items(), grads[len(outs):]))
+        probe._cache.setdefault(("loss_gradients", train), pgrads)
+        return products
+
+    return probe.cached(("layer_output_products", train), run)
+
+
+def chunk_loss_gradients(probe: Probe, train: bool, chunks: int, names: tuple[str, ...]) -> list[dict]:
+    """Cross-entropy gradients of ``names`` on ``chunks`` consecutive parts of the batch (``st = i N // chunks``),
+    BatchNorm on each part (ZiCo's protocol)."""
+    labels = probe.labels()
+    n = probe.batch_size
+
+    def run():
+        f = probe.functional(train)
+        params = probe.params("*")
+        sel = {k: params[k] for k in names}
+        out = []
+        for i in range(chunks):
+            st, en = i * n // chunks, (i + 1) * n // chunks
+            x, y = probe.inputs[st:en], labels[st:en]
+            with BatchNormNoStats():
+                g = torch.func.grad(lambda p: F.cross_entropy(f(p, x), y))(sel)
+            out.append({k: v.detach() for k, v in g.items()})
+        return out
+
+    return probe.cached(("chunk_loss_gradients", train, chunks, tuple(names)), run)
