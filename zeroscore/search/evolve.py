@@ -89,6 +89,19 @@ class Evaluator:
         i = int(np.argmax(fit))
         return self.archs[keys[i]], dict(self.cache[keys[i]]), float(fit[i])
 
+    def result(self, method: str, seed: int, start: float, **info) -> SearchResult:
+        """The :class:`SearchResult` of a finished search: the best architecture scored, with its values and
+        fitness, the history and the cost (``start``: its ``time.perf_counter()``)."""
+        self.close()
+        best, vals, fit = self.best()
+        vals["objective"] = fit
+        objective = self.objective.describe() if isinstance(self.objective, Objective) else repr(self.objective)
+        return SearchResult(
+            best=best, values=vals, history=self.history(), archs_scored=len(self.cache),
+            wall_seconds=time.perf_counter() - start, seed=seed, method=method,
+            space=getattr(self.space, "name", ""), dataset=getattr(self.objective, "dataset", ""),
+            info={**info, "charged_seconds": self.charged_seconds, "objective": objective})
+
     def history(self) -> pd.DataFrame:
         df = pd.DataFrame(self.rows)
         if len(df) and len(self.cache):
@@ -144,15 +157,5 @@ def evolve(space, objective: Callable, population: int = 20, sample: int = 5, cy
             pop.popleft()
         if verbose:
             print(f"cycle {cycle + 1}/{cycles}: {len(ev.cache)} archs scored")
-    ev.close()
-    best, vals, fit = ev.best()
-    vals["objective"] = fit
-    return SearchResult(
-        best=best, values=vals, history=ev.history(), archs_scored=len(ev.cache),
-        wall_seconds=time.perf_counter() - start, seed=seed, method="evolve",
-        space=getattr(sp, "name", ""), dataset=getattr(objective, "dataset", ""),
-        info={"population": population, "sample": sample, "cycles": cycles, "evaluations": len(ev.rows),
-              "charged_seconds": ev.charged_seconds,
-              "objective": objective.describe() if isinstance(objective, Objective) else repr(objective),
-              "final_population": list(pop)},
-    )
+    return ev.result("evolve", seed, start, population=population, sample=sample, cycles=cycles,
+                     evaluations=len(ev.rows), final_population=list(pop))

@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from zeroscore.errors import UsageError
 from zeroscore.search.evolve import Evaluator, _space
-from zeroscore.search.objective import Objective, SearchResult
+from zeroscore.search.objective import SearchResult
 
 __all__ = ["random_search"]
 
@@ -29,13 +29,4 @@ def random_search(space, objective: Callable, budget: int = 100, seed: int = 0, 
         ev.values(a)
         if verbose:
             print(f"{i + 1}/{budget} scored")
-    ev.close()
-    best, vals, fit = ev.best()
-    vals["objective"] = fit
-    return SearchResult(
-        best=best, values=vals, history=ev.history(), archs_scored=len(ev.cache),
-        wall_seconds=time.perf_counter() - start, seed=seed, method="random",
-        space=getattr(sp, "name", ""), dataset=getattr(objective, "dataset", ""),
-        info={"budget": budget, "charged_seconds": ev.charged_seconds,
-              "objective": objective.describe() if isinstance(objective, Objective) else repr(objective)},
-    )
+    return ev.result("random", seed, start, budget=budget)
