@@ -372,16 +372,41 @@ def test_meco_not_applicable_to_vectors(vec_batch):
 
 
 # ---------------------------------------------------------------------------------------------- SWAP, GradSign
+def copy_module(model):
+    import copy
+
+    return copy.deepcopy(model)
+
+
 def test_swap_counts_distinct_neuron_patterns(vec_batch):
     x, y = vec_batch
     model = fixed_mlp(sizes=(6, 32, 3))
     with torch.no_grad():
         h = model[0](x) > 0  # the only ReLU
     patterns = {tuple(col.tolist()) for col in h.T}
-    assert score1(model, x, y, "swap") == len(patterns)
+    single = {"repeats": 1, "batch_size": None, "init": None}  # one pass over the whole batch, own weights
+    assert score1(model, x, y, "swap", **single) == len(patterns)
     p = sum(t.numel() for t in model.parameters()) / 1e3
-    assert score1(model, x, y, "swap", mu=0.1, sigma=2.0) == pytest.approx(
+    assert score1(model, x, y, "swap", mu=0.1, sigma=2.0, **single) == pytest.approx(
         len(patterns) * math.exp(-((p - 0.1) ** 2) / 2.0))
+
+
+def test_swap_reference_protocol_averages_gaussian_reinitialisations(vec_batch):
+    """The default: the first 16 inputs, 32 re-initialisations with N(0, 1) weights, the mean count."""
+    from zeroscore._copies import reinitialize
+    from zeroscore.probe import derived_seed
+
+    x, y = vec_batch
+    x = torch.cat([x, x * 0.5 + 0.1, -x])[:20]  # more than 16 inputs: only the first 16 count
+    model = fixed_mlp(sizes=(6, 32, 3))
+    expected = []
+    for r in range(32):
+        copy = reinitialize(copy_module(model), "gaussian", derived_seed(0, "swap", r))
+        with torch.no_grad():
+            h = copy[0](x[:16]) > 0
+        expected.append(len({tuple(col.tolist()) for col in h.T}))
+    assert score1(model, x, y[:1].repeat(20), "swap") == pytest.approx(sum(expected) / 32)
+    assert len(set(expected)) > 1  # the re-initialisations differ
 
 
 def test_gradsign_per_sample_signs(img_batch):

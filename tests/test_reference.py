@@ -159,3 +159,49 @@ def test_naswot_score_on_a_1d_relu_net():
     k = 3 - np.abs(codes[:, None, :] - codes[None, :, :]).sum(-1)
     value = zeroscore.score(model, x, indicators=["naswot"])["naswot"]
     assert value == pytest.approx(np.linalg.slogdet(k)[1], rel=1e-9)
+
+
+def test_sum_logit_jacobian_cpu_loop_equals_jacrev():
+    """The CPU route (one backward per sample) and the vectorised route give the same Jacobian."""
+    from torch.func import jacrev
+
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                          nn.Flatten(), nn.Linear(4, 3))
+    x = torch.randn(6, 3, 8, 8)
+    probe = Probe(model, x)
+    loop = passes.sum_logit_jacobian(probe)
+    f = probe.functional(True)
+    params = probe.params("*weight*")
+    jac = jacrev(lambda p: f(p, probe.inputs).sum(dim=1))(params)
+    vectorised = torch.cat([j.reshape(6, -1) for j in jac.values()], dim=1)
+    assert torch.allclose(loop, vectorised, rtol=1e-5, atol=1e-6)
+
+
+def test_frozen_batch_stats_jacobian():
+    """With BatchNorm statistics held fixed each row is the gradient of one sample through a BatchNorm that
+    normalises with the batch's statistics as constants; without BatchNorm it equals the exact Jacobian."""
+    torch.manual_seed(0)
+    x = torch.randn(5, 6)
+    plain = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+    probe = Probe(plain, x)
+    assert torch.allclose(passes.sum_logit_jacobian(probe, batch_stats="frozen"), passes.sum_logit_jacobian(probe),
+                          rtol=1e-5, atol=1e-6)
+    bn = nn.Sequential(nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3))
+    probe = Probe(bn, x)
+    frozen = passes.sum_logit_jacobian(probe, batch_stats="frozen")
+    with torch.no_grad():
+        h = bn[0](x)
+        mean, var = h.mean(0), h.var(0, unbiased=False)
+    for i in range(5):  # by hand: sample i alone through the statistics of the batch, taken as constants
+        w = {n: p.detach().clone().requires_grad_(True) for n, p in bn.named_parameters() if "weight" in n}
+        h = torch.nn.functional.linear(x[i:i + 1], w["0.weight"], bn[0].bias)
+        h = (h - mean) / torch.sqrt(var + bn[1].eps) * w["1.weight"] + bn[1].bias
+        out = torch.nn.functional.linear(torch.relu(h), w["3.weight"], bn[3].bias).sum()
+        grads = torch.autograd.grad(out, list(w.values()))
+        row = torch.cat([g.reshape(-1) for g in grads])
+        assert torch.allclose(frozen[i], row, rtol=1e-5, atol=1e-6)
+    exact = passes.sum_logit_jacobian(probe)
+    assert not torch.allclose(frozen, exact, rtol=1e-3)  # the coupling through the statistics is real
+    with pytest.raises(zeroscore.UsageError, match="batch_stats"):
+        passes.sum_logit_jacobian(probe, batch_stats="nope")

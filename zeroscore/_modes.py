@@ -6,7 +6,9 @@ models built from modules.
 * :class:`BatchNormNoStats` -- train-mode batch norm without the running-statistics update (``torch.func``);
 * :class:`BatchNormBypass` -- every batch norm returns its input (SynFlow);
 * :class:`GlobalPoolRecorder` -- the inputs of global pooling calls (Zen-NAS's pre-GAP map, AZ-NAS blocks);
-* :class:`MacCounter` -- multiply-accumulates of one forward pass (``flops``, ``az_complexity``).
+* :class:`MacCounter` -- multiply-accumulates of one forward pass (``flops``, ``az_complexity``);
+* :class:`BatchStatsRecorder`, :class:`FrozenBatchStats` -- record a batch's BatchNorm statistics, then replay them
+  (the NTK with batch statistics held fixed).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from torch.overrides import TorchFunctionMode
 
 from zeroscore._nn import first_tensor
 
-__all__ = ["ReluRecorder", "BatchNormNoStats", "BatchNormBypass", "GlobalPoolRecorder", "MacCounter", "as_tuple",
-           "window_total", "adaptive_total"]
+__all__ = ["ReluRecorder", "BatchNormNoStats", "BatchNormBypass", "GlobalPoolRecorder", "MacCounter",
+           "BatchStatsRecorder", "FrozenBatchStats", "as_tuple", "window_total", "adaptive_total"]
 
 _RELU_FUNCS = {F.relu, F.relu_, torch.relu, torch.relu_, torch.Tensor.relu, torch.Tensor.relu_}
 
@@ -212,3 +214,52 @@ class MacCounter(TorchFunctionMode):
                 total *= adaptive_total(x.shape[x.dim() - d + i], y.shape[y.dim() - d + i])
             return total
         return 0
+
+
+_BN_CALL = ("input", "running_mean", "running_var", "weight", "bias", "training", "momentum", "eps")
+
+
+def _bn_call(args, kwargs) -> dict:
+    call = dict(zip(_BN_CALL, args))
+    call.update(kwargs or {})
+    return call
+
+
+class BatchStatsRecorder(TorchFunctionMode):
+    """Records the batch statistics (mean, biased variance per channel) of every train-mode ``F.batch_norm``
+    call, in call order, and runs the call without updating running statistics."""
+
+    def __init__(self):
+        super().__init__()
+        self.stats: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is F.batch_norm:
+            call = _bn_call(args, kwargs)
+            if call.get("training", False):
+                x = call["input"]
+                dims = [0, *range(2, x.dim())]
+                self.stats.append((x.mean(dims).detach(), x.var(dims, unbiased=False).detach()))
+                call["running_mean"] = call["running_var"] = None
+                return func(**call)
+        return func(*args, **(kwargs or {}))
+
+
+class FrozenBatchStats(TorchFunctionMode):
+    """Train-mode ``F.batch_norm`` calls normalise with the recorded statistics of the same call (in call order)
+    instead of the current batch's: samples no longer interact, so each can be differentiated alone (``vmap``)."""
+
+    def __init__(self, stats: list[tuple[torch.Tensor, torch.Tensor]]):
+        super().__init__()
+        self.stats = stats
+        self.calls = 0
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        if func is F.batch_norm:
+            call = _bn_call(args, kwargs)
+            if call.get("training", False):
+                mean, var = self.stats[self.calls]
+                self.calls += 1
+                return func(call["input"], mean, var, call.get("weight"), call.get("bias"), False, 0.0,
+                            call.get("eps", 1e-5))
+        return func(*args, **(kwargs or {}))

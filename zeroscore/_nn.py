@@ -12,7 +12,6 @@ every convolution and ``nn.Linear``), so every such indicator sums over the same
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -193,13 +192,35 @@ def strip_user_hooks(model: nn.Module) -> None:
                      "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                      "_load_state_dict_post_hooks"):
             hooks = getattr(module, attr, None)
-            if not isinstance(hooks, dict):
+            if not isinstance(hooks, dict) or not hooks:
                 continue
             for key in [k for k, h in hooks.items() if not _is_defining(h, types)]:
                 del hooks[key]
                 for flags in ("_forward_hooks_with_kwargs", "_forward_hooks_always_called",
                               "_forward_pre_hooks_with_kwargs"):
                     getattr(module, flags, {}).pop(key, None)
+
+
+def walk(model: nn.Module) -> tuple[tuple, tuple, list[tuple[str, torch.Tensor]], list[tuple[str, nn.Module]]]:
+    """One traversal of ``model``: ``(structure, hooks, tensors, modules)``. ``structure`` is what must not change
+    under an indicator (each module's name and type, each parameter's and buffer's identity, dtype, device and
+    shape), ``hooks`` the keys of every module's hook dicts (to notice a leaked hook), ``tensors`` the
+    ``(qualified name, tensor)`` of every parameter and buffer, ``modules`` the ``named_modules()``."""
+    structure: list = []
+    hooks: list = []
+    tensors: list[tuple[str, torch.Tensor]] = []
+    modules = list(model.named_modules())
+    for name, m in modules:
+        structure.append((name, type(m)))
+        state = m.__dict__
+        hooks.append(tuple(tuple(state[a]) if a in state else () for a in _HOOK_DICTS))
+        prefix = f"{name}." if name else ""
+        for group in (state["_parameters"], state["_buffers"]):
+            for local, t in group.items():
+                if t is not None:
+                    structure.append((prefix + local, id(t), t.dtype, t.device, tuple(t.shape)))
+                    tensors.append((prefix + local, t))
+    return tuple(structure), tuple(hooks), tensors, modules
 
 
 def hook_keys(model: nn.Module) -> dict[str, tuple]:
@@ -249,98 +270,6 @@ def no_global_module_hooks() -> Iterator[None]:
         for n, content in saved.items():
             getattr(m, n).clear()
             getattr(m, n).update(content)
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# copies and re-initialisation
-
-
-def private_copy(model: nn.Module) -> nn.Module:
-    """``copy.deepcopy(model)``; a model that cannot be copied gets an error naming the sub-module at fault.
-
-    Weights a hook computed during the caller's last forward (legacy ``weight_norm``/``spectral_norm``) are
-    non-leaf tensors, which ``deepcopy`` refuses; the copy gets detached clones of them (its hook recomputes them
-    on its first forward anyway)."""
-    memo: dict[int, Any] = {}
-    for m in model.modules():
-        for value in vars(m).values():
-            if isinstance(value, torch.Tensor) and not value.is_leaf:
-                memo[id(value)] = value.detach().clone()
-    try:
-        return copy.deepcopy(model, memo)
-    except Exception as err:
-        culprit = ""
-        for name, sub in reversed(list(model.named_modules())):
-            try:
-                copy.deepcopy(sub)
-            except Exception:
-                culprit = f" (sub-module {name or '<root>'!r}, {type(sub).__name__})"
-                break
-        raise InvalidInputError(
-            f"zeroscore scores a private copy of the model, but copy.deepcopy fails{culprit}: "
-            f"{type(err).__name__}: {err}. Keep non-tensor state that cannot be copied (locks, open files, "
-            "processes) outside the module, or give the module a __deepcopy__") from err
-
-
-#: re-initialisation schemes of :func:`reinitialize`
-INIT_SCHEMES = ("reset", "gaussian", "kaiming_fanin", "kaiming_normal_fan_in", "kaiming_normal_fan_out")
-
-
-def reinitialize(model: nn.Module, scheme: str, seed: int | None = None) -> nn.Module:
-    """Re-initialise ``model`` in place (use on copies) with ``scheme``; the one re-initialisation in zeroscore.
-
-    * ``"reset"``: every module's own ``reset_parameters()`` (PyTorch's default init), from torch's global RNG;
-    * ``"gaussian"`` (Zen-NAS ``network_weight_gaussian_init``): conv/linear weights ~ N(0, 1), biases 0;
-    * ``"kaiming_fanin"`` (AZ-NAS ``kaiming_normal_fanin_init``): conv/linear weights ~ N(0, 2 / fan_in), biases 0;
-      both draw float64 normals, module by module, from a ``torch.Generator`` seeded with ``seed`` (required);
-    * ``"kaiming_normal_fan_in"`` / ``"kaiming_normal_fan_out"`` (TE-NAS ``init_model``): ``nn.init.kaiming_normal_``
-      (ReLU gain) on conv/linear weights from torch's global RNG, biases 0.
-
-    With ``seed`` the global-RNG schemes run inside ``fork_rng`` seeded with it (the caller's RNG is untouched);
-    without, they continue the caller's stream (as TE-NAS initialises right after building). Every scheme except
-    ``"reset"`` sets BatchNorm/GroupNorm affine weights to 1 and biases to 0 and keeps every other parameter.
-    """
-    if scheme not in INIT_SCHEMES:
-        raise ValueError(f"unknown init scheme {scheme!r}; known: {', '.join(INIT_SCHEMES)}")
-    if scheme in ("gaussian", "kaiming_fanin") and seed is None:
-        raise ValueError(f"init scheme {scheme!r} needs a seed")
-    if seed is None:
-        with torch.no_grad():
-            return _reinitialize(model, scheme, None)
-    devices = sorted({t.device.index or 0 for t in model.parameters() if t.device.type == "cuda"})
-    with torch.no_grad(), torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed) if scheme in ("gaussian", "kaiming_fanin") else None
-        return _reinitialize(model, scheme, gen)
-
-
-def _reinitialize(model: nn.Module, scheme: str, gen: torch.Generator | None) -> nn.Module:
-    if scheme == "reset":
-        for m in model.modules():
-            reset = getattr(m, "reset_parameters", None)
-            if callable(reset):
-                reset()
-        return model
-    for m in model.modules():
-        w, b = getattr(m, "weight", None), getattr(m, "bias", None)
-        if isinstance(m, LAYER_TYPES):
-            if isinstance(w, nn.Parameter):
-                if gen is None:
-                    nn.init.kaiming_normal_(w, mode="fan_in" if scheme.endswith("fan_in") else "fan_out",
-                                            nonlinearity="relu")
-                else:
-                    std = 1.0
-                    if scheme == "kaiming_fanin":
-                        std = (2.0 / max(nn.init._calculate_fan_in_and_fan_out(w)[0], 1)) ** 0.5
-                    w.copy_((torch.randn(w.shape, generator=gen, dtype=torch.float64) * std).to(w))
-            if isinstance(b, nn.Parameter):
-                b.zero_()
-        elif isinstance(m, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):
-            if isinstance(w, nn.Parameter):
-                w.fill_(1.0)
-            if isinstance(b, nn.Parameter):
-                b.zero_()
-    return model
 
 
 def model_device(model: nn.Module) -> torch.device:

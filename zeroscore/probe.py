@@ -26,10 +26,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.func import functional_call
 
-from zeroscore import _nn
+from zeroscore import _copies, _nn
 from zeroscore.errors import InvalidInputError, MissingInputError
 
 __all__ = ["Probe", "derived_seed", "check_batch"]
@@ -71,37 +72,34 @@ class Probe:
 
     # ------------------------------------------------------------------ the private copy
     def _fresh_copy(self) -> nn.Module:
-        copy = _nn.private_copy(self._source)
+        copy = _copies.private_copy(self._source)
         _nn.strip_user_hooks(copy)
-        return copy.to(self.device)
+        if any(t.device != self.device for t in copy.parameters()) or any(
+                t.device != self.device for t in copy.buffers()):
+            copy.to(self.device)
+        return copy
 
     def _adopt(self, model: nn.Module) -> None:
         self.model = model
-        self._pristine_state = {k: v.detach().clone() for k, v in model.state_dict(keep_vars=True).items()}
-        self._pristine_training = {name: m.training for name, m in model.named_modules()}
-        self._structure = self._signature()
-        self._hooks = _nn.hook_keys(model)
-
-    def _signature(self) -> tuple:
-        """What an indicator must not change: the module tree, and each tensor's identity, dtype, device, shape."""
-        tensors = list(self.model.named_parameters(remove_duplicate=False)) + list(self.model.named_buffers())
-        return (tuple((n, type(m)) for n, m in self.model.named_modules()),
-                tuple((n, id(t), t.dtype, t.device, tuple(t.shape)) for n, t in tensors))
+        self._structure, self._hooks, tensors, self._modules = _nn.walk(model)
+        self._pristine_state = {name: t.detach().clone() for name, t in tensors}
+        self._live_state = tensors
+        self._pristine_training = [m.training for _, m in self._modules]
 
     def restore(self) -> None:
         """Put the private copy and the batch back to their pristine state (see the module docstring)."""
-        if self._signature() != self._structure:
+        structure, hooks, _, _ = _nn.walk(self.model)
+        if structure != self._structure:
             self._cache.clear()  # cached passes may hold the broken copy's tensors
             self._adopt(self._fresh_copy())
         else:
-            if _nn.hook_keys(self.model) != self._hooks:
-                _nn.remove_hooks_except(self.model, self._hooks)
+            if hooks != self._hooks:
+                _nn.remove_hooks_except(self.model, dict(zip((n for n, _ in self._modules), self._hooks)))
             with torch.no_grad():
-                state = self.model.state_dict(keep_vars=True)
-                for k, v in self._pristine_state.items():
-                    state[k].data.copy_(v)
-            for name, m in self.model.named_modules():
-                m.training = self._pristine_training.get(name, m.training)
+                for name, t in self._live_state:
+                    t.data.copy_(self._pristine_state[name])
+            for (_, m), training in zip(self._modules, self._pristine_training):
+                m.training = training
         for p in self.model.parameters():
             p.grad = None
         if self.inputs.shape != self._inputs0.shape or not torch.equal(self.inputs, self._inputs0):
@@ -117,8 +115,8 @@ class Probe:
         try:
             yield self.model
         finally:
-            for name, m in self.model.named_modules():
-                m.training = self._pristine_training.get(name, m.training)
+            for (_, m), training in zip(self._modules, self._pristine_training):
+                m.training = training
 
     # ------------------------------------------------------------------ basics
     @property
@@ -153,17 +151,24 @@ class Probe:
     def logits_of(self, output: Any) -> torch.Tensor:
         return _nn.select_logits(output, self.logits)
 
-    def labels(self) -> torch.Tensor:
-        """The targets, checked once against the model's number of outputs (needs a forward pass)."""
+    def labels(self, num_classes: int | None = None) -> torch.Tensor:
+        """The targets; with ``num_classes`` (the width of logits the caller computed anyway) they are checked once
+        against it, so a label the model cannot output is one :class:`InvalidInputError`, not a deep error."""
         if self.targets is None:
             raise MissingInputError("this computation needs labels: pass `targets` (integer class labels)")
-        if not self._labels_checked:
-            classes, top = self.num_classes, int(self.targets.max())
-            if top >= classes:
-                raise InvalidInputError(f"labels go up to {top} but the model has {classes} outputs; labels must be "
-                                        f"class indices in [0, {classes})")
+        if num_classes is not None and not self._labels_checked:
+            top = int(self.targets.max())
+            if top >= num_classes:
+                raise InvalidInputError(f"labels go up to {top} but the model has {num_classes} outputs; labels "
+                                        f"must be class indices in [0, {num_classes})")
             self._labels_checked = True
         return self.targets
+
+    def cross_entropy(self, logits: torch.Tensor, labels: torch.Tensor | None = None) -> torch.Tensor:
+        """Mean cross-entropy of ``logits`` against ``labels`` (default: the probe's), the labels checked against
+        the logits' width first."""
+        checked = self.labels(logits.shape[-1])
+        return F.cross_entropy(logits, checked if labels is None else labels)
 
     def unmet(self, indicator: Any) -> str | None:
         """Why ``indicator`` cannot run on this batch (a recorded NaN reason), or None."""
@@ -182,17 +187,17 @@ class Probe:
 
         ``repeat=0, init=None``: the model's own weights. ``repeat=r > 0``: a re-initialisation with each
         module's ``reset_parameters`` seeded from ``(seed, "reinit", r)``, for indicators averaged over
-        initialisations. ``init="gaussian"`` / ``"kaiming_fanin"``: the scheme of :func:`zeroscore._nn.reinitialize`
+        initialisations. ``init="gaussian"`` / ``"kaiming_fanin"``: the scheme of :func:`zeroscore._copies.reinitialize`
         seeded from ``(seed, "init", init)``, shared by every indicator that asks for it. The model is untouched.
         """
         key = (repeat, init)
         if key not in self._param_sets:
             source = self.model
             if repeat or init:
-                source = _nn.private_copy(self.model)
+                source = _copies.private_copy(self.model)
                 seed = self.derived_seed("init", init, *([repeat] if repeat else [])) if init else \
                     self.derived_seed("reinit", repeat)
-                _nn.reinitialize(source, init or "reset", seed)
+                _copies.reinitialize(source, init or "reset", seed)
             self._param_sets[key] = OrderedDict((n, p.detach().clone()) for n, p in source.named_parameters())
         out = OrderedDict((n, p) for n, p in self._param_sets[key].items() if fnmatch.fnmatchcase(n, pattern))
         if not out:
@@ -201,7 +206,10 @@ class Probe:
 
     def buffers(self) -> dict[str, torch.Tensor]:
         """Fresh clones of the pristine buffers (BatchNorm running stats), so train-mode passes don't leak."""
-        return {n: self._pristine_state[n].clone() for n, _ in self.model.named_buffers()}
+        return {n: self._pristine_state[n].clone() for n in self._buffer_names()}
+
+    def _buffer_names(self) -> list[str]:
+        return self.cached(("buffer_names",), lambda: [n for n, _ in self.model.named_buffers()])
 
     def functional(self, train: bool, repeat: int = 0, init: str | None = None
                    ) -> Callable[[dict[str, torch.Tensor], torch.Tensor], torch.Tensor]:

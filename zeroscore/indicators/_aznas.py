@@ -48,9 +48,11 @@ def _as_rows(feat: torch.Tensor) -> torch.Tensor:
 
 
 def expressivity_of(feat: torch.Tensor) -> float:
-    rows = _as_rows(feat.detach().double())
-    rows = rows - rows.mean(dim=0, keepdim=True)
-    sigma = rows.T @ rows / rows.shape[0]
+    # the channel covariance over every position of every sample, from the (B, C, positions) view of the feature
+    # (a batched product: no (B H W) x C copy of the map)
+    x = feat.detach().double().reshape(feat.shape[0], feat.shape[1], -1)
+    x = x - x.mean(dim=(0, 2), keepdim=True)
+    sigma = torch.einsum("bcp,bdp->cd", x, x) / (x.shape[0] * x.shape[2])
     s = torch.linalg.eigvalsh(sigma).clamp_min(0)
     total = s.sum()
     if not total > 0:
@@ -79,9 +81,10 @@ def trainability_of(f_out: torch.Tensor, f_in: torch.Tensor, gen: torch.Generato
     return -s - 1.0 / (s + 1e-6) + 2.0
 
 
-def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = True,
-                  blocks: tuple[str, ...] | None = None, inputs: str = "gaussian") -> dict:
-    """Per-block expressivity scores and per-pair trainability scores (cached per arguments)."""
+def az_features(probe, init: str | None = "kaiming_fanin", bn_train: bool = True,
+                blocks: tuple[str, ...] | None = None, inputs: str = "gaussian") -> list:
+    """``[(block name, feature)]`` of the shared forward pass, with its autograd graph (cached per arguments): the
+    expressivity components need only the features, the trainability component back-propagates through them."""
     if inputs not in ("gaussian", "data"):
         raise ValueError(f"AZ-NAS inputs must be 'gaussian' (the reference's protocol) or 'data', got {inputs!r}")
 
@@ -99,21 +102,38 @@ def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = Tr
         with torch.enable_grad(), probe.mode(bn_train):
             out, events = run_with_features(model, lambda: functional_call(model, tensors, (x,)), chosen)
             feats = block_features(events, probe.logits_of(out), probe.batch_size)
-            if len(feats) < 2:
-                raise IndicatorNotApplicable(
-                    f"AZ-NAS needs at least two block features before the global pool, found {len(feats)} "
-                    f"(blocks considered: {[n for n, _ in chosen]}); name them with blocks=(...)"
-                )
-            expressivity = [expressivity_of(f) for _, f in feats]
-            gen = probe.generator("az_nas", init, bn_train)
-            trainability = []
-            for i in reversed(range(1, len(feats))):
-                t = trainability_of(feats[i][1], feats[i - 1][1], gen)
-                if t is not None:
-                    trainability.append(t)
-        return {"names": [n for n, _ in feats], "expressivity": expressivity, "trainability": trainability}
+        if len(feats) < 2:
+            raise IndicatorNotApplicable(
+                f"AZ-NAS needs at least two block features before the global pool, found {len(feats)} "
+                f"(blocks considered: {[n for n, _ in chosen]}); name them with blocks=(...)"
+            )
+        return feats
 
     return probe.cached(("az_nas", init, bn_train, blocks, inputs), run)
+
+
+def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = True,
+                  blocks: tuple[str, ...] | None = None, inputs: str = "gaussian",
+                  trainability: bool = True) -> dict:
+    """Per-block expressivity scores and, if asked, per-pair trainability scores (each cached per arguments)."""
+    key = (init, bn_train, blocks, inputs)
+    feats = az_features(probe, *key)
+    out = {"names": [n for n, _ in feats],
+           "expressivity": probe.cached(("az_expressivity", *key), lambda: [expressivity_of(f) for _, f in feats])}
+    if trainability:
+
+        def run():
+            gen = probe.generator("az_nas", init, bn_train)
+            values = []
+            with torch.enable_grad():
+                for i in reversed(range(1, len(feats))):
+                    t = trainability_of(feats[i][1], feats[i - 1][1], gen)
+                    if t is not None:
+                        values.append(t)
+            return values
+
+        out["trainability"] = probe.cached(("az_trainability", *key), run)
+    return out
 
 
 class AZComponent(Indicator):
@@ -139,5 +159,5 @@ class AZComponent(Indicator):
         # real images make the value depend on the batch; Gaussian inputs need a float input only
         return frozenset(self.needs | ({"data"} if self.inputs == "data" else set()))
 
-    def components(self, probe) -> dict:
-        return az_components(probe, self.init, self.bn_train, self.blocks, self.inputs)
+    def components(self, probe, trainability: bool = False) -> dict:
+        return az_components(probe, self.init, self.bn_train, self.blocks, self.inputs, trainability)

@@ -28,7 +28,7 @@ class AZTrainability(AZComponent):
     cost = "backward"
 
     def compute(self, probe) -> float:
-        t = self.components(probe)["trainability"]
+        t = self.components(probe, trainability=True)["trainability"]
         if not t:
             raise IndicatorNotApplicable("no pair of consecutive blocks where the later depends on the earlier")
         return float(sum(t) / len(t))

@@ -34,8 +34,8 @@ class EPENAS(Indicator):
 
     def compute(self, probe) -> float:
         jac = batch_jacobian_matrix(probe, self.bn_train)
-        labels = probe.labels().cpu().numpy()
         n_classes = probe.num_classes
+        labels = probe.labels(n_classes).cpu().numpy()
         per_class: dict[int, float] = {}
         for c in np.unique(labels):
             rows = jac[labels == c]

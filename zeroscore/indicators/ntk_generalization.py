@@ -24,6 +24,7 @@ class NTKGeneralization(Indicator):
     (BatchNorm statistics over the whole batch; TEG-NAS ran two batches of 64 separately); gradients are taken
     w.r.t. all ``weight`` parameters (TEG-NAS used the cell weights only, which needs model-specific names);
     the linear system is solved in float64 with a least-squares fallback instead of an explicit inverse.
+    ``batch_stats="frozen"``: the opt-in approximation described in ``ntk_cond``.
     """
 
     name = "ntk_generalization"
@@ -32,24 +33,26 @@ class NTKGeneralization(Indicator):
     paper = "TEG-NAS (Chen et al., TPAMI 2023)"
     cost = "per-sample"
 
-    def __init__(self, holdout: float = 0.5, repeats: int = 1, param_pattern: str = "*weight*", bn_train: bool = True):
+    def __init__(self, holdout: float = 0.5, repeats: int = 1, param_pattern: str = "*weight*", bn_train: bool = True,
+                 batch_stats: str = "coupled"):
         self.holdout = holdout
         self.repeats = repeats
         self.param_pattern = param_pattern
         self.bn_train = bn_train
+        self.batch_stats = batch_stats
 
     def compute(self, probe) -> float:
         n = probe.batch_size
         n_train = n - max(1, int(round(n * self.holdout)))
         if n_train < 1:
             raise ValueError(f"batch of {n} is too small to hold out {self.holdout:.0%}")
-        labels = probe.labels()
-        onehot = F.one_hot(labels, num_classes=max(probe.num_classes, int(labels.max()) + 1)).double()
+        labels = probe.labels(probe.num_classes)
+        onehot = F.one_hot(labels, num_classes=probe.num_classes).double()
         y_train = onehot[:n_train] - onehot[:n_train].mean(0)
         y_test = onehot[n_train:] - onehot[n_train:].mean(0)
         errors = []
         for r in range(self.repeats):
-            k = ntk(probe, self.bn_train, self.param_pattern, repeat=r)
+            k = ntk(probe, self.bn_train, self.param_pattern, r, self.batch_stats)
             errors.append(kernel_regression_mse(k[:n_train, :n_train], k[n_train:, :n_train], y_train, y_test))
         return float(sum(errors) / len(errors))
 

@@ -7,6 +7,9 @@ import math
 import numpy as np
 import torch
 
+from zeroscore._copies import private_copy, reinitialize
+from zeroscore._modes import ReluRecorder
+from zeroscore.errors import IndicatorNotApplicable
 from zeroscore.indicators.base import Indicator, register
 from zeroscore.passes import relu_codes
 
@@ -21,19 +24,28 @@ def count_distinct_columns(codes: list[torch.Tensor]) -> int:
 
 @register
 class SWAP(Indicator):
-    """Number of distinct sample-wise activation patterns of the ReLU units over a batch.
+    """Number of distinct sample-wise activation patterns of the ReLU units, averaged over re-initialisations.
 
-    SWAP (Peng et al., "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-Fast NAS", ICLR 2024; the
-    ``SampleWiseActivationPatterns`` class of the authors' code): the signs of all ReLU outputs of the batch
-    (network in train mode) form a ``(samples, neurons)`` binary matrix; transposed, every neuron has a pattern
-    over the samples; the score is the number of distinct patterns (``torch.unique(dim=0)``). With ``mu`` and
-    ``sigma`` given, it is multiplied by the paper's size regulariser ``exp(-(P - mu)^2 / sigma)`` with ``P`` the
-    parameter count in thousands; the reference's default sets ``mu = P`` and ``sigma = P`` from the network
-    itself, so the factor is 1 there, as with the default ``None`` here.
+    SWAP (Peng et al., "SWAP-NAS: Sample-Wise Activation Patterns for Ultra-Fast NAS", ICLR 2024; the authors'
+    ``SampleWiseActivationPatterns`` class and their NAS-Bench-201 correlation script): the signs of all ReLU
+    outputs of ``batch_size`` inputs (network in train mode) form a ``(samples, neurons)`` binary matrix;
+    transposed, every neuron has a pattern over the samples; the score is the number of distinct patterns
+    (``torch.unique(dim=0)``). The reference protocol, the default here: the first 16 inputs of the batch, and
+    ``repeats = 32`` re-initialisations of the network (``network_weight_gaussian_init``: conv/linear weights
+    ~ N(0, 1), biases 0, BatchNorm weight 1 / bias 0), the score averaged over them. ``init=None`` keeps the
+    network's own weights (then one repeat is enough: the patterns do not change), ``batch_size=None`` uses the
+    whole batch; ``repeats=1, batch_size=None, init=None`` is the single pass zeroscore computed before it
+    followed the protocol (the committed correlation tables' ``swap`` rows).
 
-    Deviation: the reference hooks ``nn.ReLU`` modules with 4-D inputs only; here every ReLU evaluation
-    (modules and ``F.relu``/``torch.relu``, any rank) is used, through the probe's shared ReLU codes. On
-    NAS-Bench-201 all ReLUs are 4-D modules, so both agree. Higher is better.
+    With ``mu`` and ``sigma`` given, the score is multiplied by the paper's size regulariser
+    ``exp(-(P - mu)^2 / sigma)`` with ``P`` the parameter count in thousands; the reference's default sets
+    ``mu = P`` and ``sigma = P`` from the network itself, so the factor is 1 there, as with the default ``None``.
+
+    Deviations: the re-initialisations draw from generators seeded from ``(seed, repeat)`` (the reference: torch's
+    global RNG); the reference hooks ``nn.ReLU`` modules with 4-D inputs only, here every ReLU evaluation (modules
+    and ``F.relu``/``torch.relu``/``Tensor.relu``, any rank) counts. On NAS-Bench-201 all ReLUs are 4-D modules, so
+    both agree. Distinct patterns are counted on bit-packed rows (the same count as ``torch.unique``, much faster).
+    Higher is better.
     """
 
     name = "swap"
@@ -42,14 +54,38 @@ class SWAP(Indicator):
     paper = "SWAP-NAS (Peng et al., ICLR 2024)"
     cost = "forward"
 
-    def __init__(self, mu: float | None = None, sigma: float | None = None, bn_train: bool = True):
+    def __init__(self, repeats: int = 32, batch_size: int | None = 16, init: str | None = "gaussian",
+                 mu: float | None = None, sigma: float | None = None, bn_train: bool = True):
+        self.repeats = repeats
+        self.batch_size = batch_size
+        self.init = init
         self.mu = mu
         self.sigma = sigma
         self.bn_train = bn_train
 
     def compute(self, probe) -> float:
-        score = float(count_distinct_columns(relu_codes(probe, self.bn_train)))
+        if self.init is None and self.batch_size is None:
+            scores = [count_distinct_columns(relu_codes(probe, self.bn_train))]  # the probe's shared codes
+        else:
+            scores = self._reinitialised(probe)
+        score = float(np.mean(scores))
         if self.mu is not None and self.sigma is not None:
             p = sum(t.numel() for t in probe.model.parameters()) / 1e3
             score *= math.exp(-((p - self.mu) ** 2) / self.sigma)
         return score
+
+    def _reinitialised(self, probe) -> list[int]:
+        x = probe.inputs if self.batch_size is None else probe.inputs[: self.batch_size]
+        network = private_copy(probe.model)  # re-initialised in place, repeat after repeat
+        scores = []
+        for r in range(self.repeats if self.init is not None else 1):
+            if self.init is not None:
+                reinitialize(network, self.init, probe.derived_seed("swap", r))
+            recorder = ReluRecorder(x.shape[0])
+            with torch.no_grad(), recorder:
+                network.train(self.bn_train)
+                probe.logits_of(network(x))
+            if not recorder.codes:
+                raise IndicatorNotApplicable("needs ReLU activations, but the forward pass evaluated none")
+            scores.append(count_distinct_columns(recorder.codes))
+        return scores

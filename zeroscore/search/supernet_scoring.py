@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from zeroscore._nn import reinitialize
+from zeroscore._copies import reinitialize
 from zeroscore.probe import derived_seed
 from zeroscore.scorer import Scorer, thin_batch
 

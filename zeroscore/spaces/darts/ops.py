@@ -68,14 +68,16 @@ class Identity(nn.Module):
 
 
 class Zero(nn.Module):
+    """The ``none`` op: zeros of the output shape, without a gradient path (see the NB201 ``Zero``)."""
+
     def __init__(self, stride):
         super().__init__()
         self.stride = stride
 
     def forward(self, x):
         if self.stride == 1:
-            return x.mul(0.0)
-        return x[:, :, :: self.stride, :: self.stride].mul(0.0)
+            return x.new_zeros(x.shape)
+        return x.new_zeros(x[:, :, :: self.stride, :: self.stride].shape)
 
 
 class FactorizedReduce(nn.Module):

@@ -1,0 +1,139 @@
+"""Private copies of a model and re-initialisation of their weights (shared by the probe and the indicators that
+score re-initialised networks)."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import torch
+from torch import nn
+
+from zeroscore._nn import LAYER_TYPES
+from zeroscore.errors import InvalidInputError
+
+__all__ = ["private_copy", "reinitialize", "INIT_SCHEMES"]
+
+
+def private_copy(model: nn.Module) -> nn.Module:
+    """``copy.deepcopy(model)``; a model that cannot be copied gets an error naming the sub-module at fault.
+
+    Weights a hook computed during the caller's last forward (legacy ``weight_norm``/``spectral_norm``) are
+    non-leaf tensors, which ``deepcopy`` refuses; the copy gets detached clones of them (its hook recomputes them
+    on its first forward anyway)."""
+    memo: dict[int, Any] = {}
+    for m in model.modules():
+        for value in vars(m).values():
+            if isinstance(value, torch.Tensor) and not value.is_leaf:
+                memo[id(value)] = value.detach().clone()
+    try:
+        return _copy_module(model, memo)
+    except Exception as err:
+        culprit = ""
+        for name, sub in reversed(list(model.named_modules())):
+            try:
+                copy.deepcopy(sub)
+            except Exception:
+                culprit = f" (sub-module {name or '<root>'!r}, {type(sub).__name__})"
+                break
+        raise InvalidInputError(
+            f"zeroscore scores a private copy of the model, but copy.deepcopy fails{culprit}: "
+            f"{type(err).__name__}: {err}. Keep non-tensor state that cannot be copied (locks, open files, "
+            "processes) outside the module, or give the module a __deepcopy__") from err
+
+
+_ATOMIC = (int, float, bool, str, type(None), complex, bytes)
+
+
+def _plainly_copyable(module: nn.Module) -> bool:
+    cls = type(module)
+    return all(getattr(cls, hook, None) is getattr(nn.Module, hook, None)
+               for hook in ("__deepcopy__", "__reduce_ex__", "__reduce__", "__getstate__", "__setstate__"))
+
+
+def _copy_module(module: nn.Module, memo: dict[int, Any]) -> nn.Module:
+    """``copy.deepcopy`` of a module tree, with a fast path for modules that do not customise copying: the
+    parameter, buffer and sub-module dicts are rebuilt directly (tensors cloned once, shared ones staying shared
+    through ``memo``) and only the other attributes go through ``copy.deepcopy``. The generic deepcopy of a module
+    reduces and reconstructs every object it holds, which cost tens of milliseconds per call on NB201 networks."""
+    if id(module) in memo:
+        return memo[id(module)]
+    if not _plainly_copyable(module):
+        return copy.deepcopy(module, memo)
+    new = object.__new__(type(module))
+    memo[id(module)] = new
+    state = {}
+    for key, value in module.__dict__.items():
+        if key == "_modules":
+            state[key] = {n: None if m is None else _copy_module(m, memo) for n, m in value.items()}
+        elif key in ("_parameters", "_buffers"):
+            state[key] = {n: None if t is None else copy.deepcopy(t, memo) for n, t in value.items()}
+        elif isinstance(value, dict) and not value:  # the dozen (mostly empty) hook dicts of every module
+            state[key] = type(value)()
+        elif type(value) in _ATOMIC or (type(value) is tuple and all(type(v) in _ATOMIC for v in value)):
+            state[key] = value  # immutable: nothing to copy (kernel sizes, flags, names)
+        else:
+            state[key] = copy.deepcopy(value, memo)
+    new.__dict__.update(state)
+    return new
+
+
+#: re-initialisation schemes of :func:`reinitialize`
+INIT_SCHEMES = ("reset", "gaussian", "kaiming_fanin", "kaiming_normal_fan_in", "kaiming_normal_fan_out")
+
+
+def reinitialize(model: nn.Module, scheme: str, seed: int | None = None) -> nn.Module:
+    """Re-initialise ``model`` in place (use on copies) with ``scheme``; the one re-initialisation in zeroscore.
+
+    * ``"reset"``: every module's own ``reset_parameters()`` (PyTorch's default init), from torch's global RNG;
+    * ``"gaussian"`` (Zen-NAS ``network_weight_gaussian_init``): conv/linear weights ~ N(0, 1), biases 0;
+    * ``"kaiming_fanin"`` (AZ-NAS ``kaiming_normal_fanin_init``): conv/linear weights ~ N(0, 2 / fan_in), biases 0;
+      both draw float64 normals, module by module, from a ``torch.Generator`` seeded with ``seed`` (required);
+    * ``"kaiming_normal_fan_in"`` / ``"kaiming_normal_fan_out"`` (TE-NAS ``init_model``): ``nn.init.kaiming_normal_``
+      (ReLU gain) on conv/linear weights from torch's global RNG, biases 0.
+
+    With ``seed`` the global-RNG schemes run inside ``fork_rng`` seeded with it (the caller's RNG is untouched);
+    without, they continue the caller's stream (as TE-NAS initialises right after building). Every scheme except
+    ``"reset"`` sets BatchNorm/GroupNorm affine weights to 1 and biases to 0 and keeps every other parameter.
+    """
+    if scheme not in INIT_SCHEMES:
+        raise ValueError(f"unknown init scheme {scheme!r}; known: {', '.join(INIT_SCHEMES)}")
+    if scheme in ("gaussian", "kaiming_fanin") and seed is None:
+        raise ValueError(f"init scheme {scheme!r} needs a seed")
+    if seed is None:
+        with torch.no_grad():
+            return _reinitialize(model, scheme, None)
+    devices = sorted({t.device.index or 0 for t in model.parameters() if t.device.type == "cuda"})
+    with torch.no_grad(), torch.random.fork_rng(devices=devices):
+        torch.manual_seed(seed)
+        gen = torch.Generator().manual_seed(seed) if scheme in ("gaussian", "kaiming_fanin") else None
+        return _reinitialize(model, scheme, gen)
+
+
+def _reinitialize(model: nn.Module, scheme: str, gen: torch.Generator | None) -> nn.Module:
+    if scheme == "reset":
+        for m in model.modules():
+            reset = getattr(m, "reset_parameters", None)
+            if callable(reset):
+                reset()
+        return model
+    for m in model.modules():
+        w, b = getattr(m, "weight", None), getattr(m, "bias", None)
+        if isinstance(m, LAYER_TYPES):
+            if isinstance(w, nn.Parameter):
+                if gen is None:
+                    nn.init.kaiming_normal_(w, mode="fan_in" if scheme.endswith("fan_in") else "fan_out",
+                                            nonlinearity="relu")
+                else:
+                    std = 1.0
+                    if scheme == "kaiming_fanin":
+                        std = (2.0 / max(nn.init._calculate_fan_in_and_fan_out(w)[0], 1)) ** 0.5
+                    w.copy_((torch.randn(w.shape, generator=gen, dtype=torch.float64) * std).to(w))
+            if isinstance(b, nn.Parameter):
+                b.zero_()
+        elif isinstance(m, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):
+            if isinstance(w, nn.Parameter):
+                w.fill_(1.0)
+            if isinstance(b, nn.Parameter):
+                b.zero_()
+    return model
