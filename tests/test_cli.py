@@ -221,3 +221,15 @@ def test_correlate_mistakes_name_the_fix(capsys, tmp_path):
     assert code == 2 and "nope" in err and "stored: params" in err, err
     code, _, err = _main(capsys, "correlate", str(nb201), "--target", "no_such_column")
     assert code == 2 and "no_such_column" in err and "cifar10_test_acc" in err, err
+
+
+def test_capability_and_device_mistakes_are_one_line_errors(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _main(capsys, "run", "--space", "darts", "--all", "--store", "x.sqlite")
+    assert code == 2 and "not enumerable" in err and "Traceback" not in err, err
+    import torch
+
+    if not torch.cuda.is_available():
+        code, _, err = _main(capsys, "score", "--model", "zeroscore.models:mlp", "--indicators", "params",
+                             "--device", "cuda")
+        assert code == 2 and "no CUDA device" in err, err

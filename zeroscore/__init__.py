@@ -31,6 +31,8 @@ from zeroscore.errors import (
     MissingExtraError,
     MissingInputError,
     NoGroundTruthError,
+    NotSupportedError,
+    OutputExistsError,
     StoreError,
     UnknownDatasetError,
     UnknownIndicatorError,
@@ -99,5 +101,6 @@ __all__ = [
     "__version__", *_LAZY,
     "ZeroscoreError", "UnknownIndicatorError", "UnknownSpaceError", "UnknownDatasetError", "IndicatorNotApplicable",
     "MissingInputError", "InvalidInputError", "InvalidArchError", "InvalidParameterError", "DataNotFoundError",
-    "DamagedFileError", "NoGroundTruthError", "StoreError", "MissingExtraError", "UsageError",
+    "DamagedFileError", "NoGroundTruthError", "NotSupportedError", "OutputExistsError", "StoreError",
+    "MissingExtraError", "UsageError",
 ]

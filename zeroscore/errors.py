@@ -26,6 +26,7 @@ __all__ = [
     "UsageError",
     "InvalidParameterError",
     "OutputExistsError",
+    "NotSupportedError",
 ]
 
 
@@ -100,3 +101,8 @@ class InvalidParameterError(ZeroscoreError, TypeError):
 
 class OutputExistsError(ZeroscoreError, FileExistsError):
     """An output file exists and replacing it was not asked for (the message names the overwrite option)."""
+
+
+class NotSupportedError(ZeroscoreError, NotImplementedError):
+    """What was asked is not something this space (or object) can do, e.g. enumerate DARTS or build a thin
+    network for NATS-Bench SSS; the message says which."""

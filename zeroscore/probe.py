@@ -58,6 +58,9 @@ class Probe:
                  seed: int = 0, device: str | torch.device | None = None, logits: Any = None):
         check_batch(model, inputs)
         self.device = torch.device(device if device is not None else _nn.model_device(model))
+        if self.device.type == "cuda" and not torch.cuda.is_available():
+            raise InvalidInputError(f"device {str(self.device)!r} requested, but this torch has no CUDA device "
+                                    f"(torch {torch.__version__}); use device='cpu'")
         self.seed = int(seed)
         self.logits = logits
         self._source = model

@@ -29,7 +29,7 @@ from typing import Any, Generic, TypeVar
 import torch
 import torch.nn as nn
 
-from zeroscore.errors import UsageError
+from zeroscore.errors import NotSupportedError, UsageError
 
 __all__ = ["Space", "seeded", "num_params"]
 
@@ -102,7 +102,7 @@ class Space(abc.ABC, Generic[ArchT]):
 
     def build_thin(self, arch: Any, num_classes: int = 10, seed: int | None = None) -> nn.Module:
         """TE-NAS's tiny network for the linear-region count (only where :meth:`has_thin`)."""
-        raise NotImplementedError(f"space {self.name!r} has no thin (linear-region) network")
+        raise NotSupportedError(f"space {self.name!r} has no thin (linear-region) network")
 
     def has_thin(self) -> bool:
         """Whether :meth:`build_thin` builds TE-NAS's thin network here (a space overrides ``build_thin`` to say
@@ -168,15 +168,15 @@ class Space(abc.ABC, Generic[ArchT]):
 
     def all(self) -> Iterator[ArchT]:
         """Iterate over every arch (official index order where there is one)."""
-        raise NotImplementedError(f"space {self.name!r} is not enumerable")
+        raise NotSupportedError(f"space {self.name!r} is not enumerable: sample from it instead (--sample N)")
 
     def index(self, arch: Any) -> int:
         """Official benchmark index of ``arch``."""
-        raise NotImplementedError(f"space {self.name!r} has no official index order")
+        raise NotSupportedError(f"space {self.name!r} has no official index order")
 
     def arch(self, index: int) -> ArchT:
         """Arch with official benchmark index ``index``."""
-        raise NotImplementedError(f"space {self.name!r} has no official index order")
+        raise NotSupportedError(f"space {self.name!r} has no official index order")
 
     @property
     def size(self) -> int | None:
