@@ -161,21 +161,65 @@ def test_naswot_score_on_a_1d_relu_net():
     assert value == pytest.approx(np.linalg.slogdet(k)[1], rel=1e-9)
 
 
-def test_sum_logit_jacobian_cpu_loop_equals_jacrev():
-    """The CPU route (one backward per sample) and the vectorised route give the same Jacobian."""
-    from torch.func import jacrev
+class _FunctionalRelu(nn.Module):
+    """ReLU through ``F.relu`` calls, not modules."""
 
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.bn = nn.BatchNorm2d(4)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = torch.nn.functional.relu(self.bn(self.conv(x)))
+        return self.head(torch.nn.functional.relu(h).mean(dim=(2, 3)))
+
+
+def _jacobian_models() -> dict[str, nn.Module]:
     torch.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
-                          nn.Flatten(), nn.Linear(4, 3))
-    x = torch.randn(6, 3, 8, 8)
+    bn_train = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                             nn.Flatten(), nn.Linear(4, 3))
+    frozen = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.AdaptiveAvgPool2d(1),
+                           nn.Flatten(), nn.Linear(4, 3))
+    frozen[0].requires_grad_(False)  # a frozen layer: the indicator still scores the architecture's weights
+    frozen.eval()  # and a model handed over in eval mode: the probe's own mode decides
+    tied = nn.Sequential(nn.Conv2d(3, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.Conv2d(3, 3, 3, padding=1),
+                         nn.ReLU(), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(3, 3))
+    tied[3].weight = tied[0].weight  # one tensor used twice: one set of columns holding both uses' gradients
+    return {"batchnorm_train": bn_train, "frozen_layer": frozen, "tied_weights": tied,
+            "functional_relu": _FunctionalRelu()}
+
+
+def _tenas_jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """TE-NAS's plain algorithm: one train-mode forward, one backward per sample's summed logits, weights only."""
+    import copy
+
+    model = copy.deepcopy(model).train().requires_grad_(True)
+    weights = [p for n, p in model.named_parameters() if "weight" in n]
+    out = model(x).sum(dim=1)
+    rows = [torch.cat([g.reshape(-1) for g in torch.autograd.grad(out[i], weights, retain_graph=True)])
+            for i in range(x.shape[0])]
+    return torch.stack(rows)
+
+
+@pytest.mark.parametrize("kind", ["batchnorm_train", "frozen_layer", "tied_weights", "functional_relu"])
+def test_sum_logit_jacobian_routes_equal_the_plain_algorithm(kind):
+    """The CPU route (one backward per sample), the vectorised route (jacrev, the GPU's) and the frozen-statistics
+    variant's special case all agree with TE-NAS's plain loop, on models that are easy to get wrong."""
+    model = _jacobian_models()[kind]
+    x = torch.randn(6, 3, 8, 8, generator=torch.Generator().manual_seed(1))
     probe = Probe(model, x)
-    loop = passes.sum_logit_jacobian(probe)
-    f = probe.functional(True)
     params = probe.params("*weight*")
-    jac = jacrev(lambda p: f(p, probe.inputs).sum(dim=1))(params)
-    vectorised = torch.cat([j.reshape(6, -1) for j in jac.values()], dim=1)
-    assert torch.allclose(loop, vectorised, rtol=1e-5, atol=1e-6)
+    reference = _tenas_jacobian(model, x)
+    loop = passes.sum_logit_jacobian_loop(probe, True, params)
+    vectorised = passes.sum_logit_jacobian_vectorised(probe, True, params)
+    assert loop.shape == reference.shape == vectorised.shape
+    assert torch.allclose(loop, reference, rtol=1e-5, atol=1e-6)
+    assert torch.allclose(vectorised, reference, rtol=1e-5, atol=1e-6)
+    assert torch.equal(passes.sum_logit_jacobian(probe), loop)  # the CPU default is the loop, bit for bit
+    ntk = zeroscore.score(model, x, indicators=["ntk_cond"])["ntk_cond"]
+    eig = np.linalg.eigvalsh((reference.double() @ reference.double().T).numpy())
+    assert ntk == pytest.approx(eig[-1] / eig[0], rel=1e-5)
 
 
 def test_frozen_batch_stats_jacobian():

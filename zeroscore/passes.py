@@ -95,18 +95,15 @@ def sum_logit_jacobian(probe: Probe, train: bool = True, pattern: str = "*weight
         raise UsageError(f"batch_stats must be one of {BATCH_STATS}, got {batch_stats!r}")
 
     def run():
-        f = probe.functional(train, repeat)
         params = probe.params(pattern, repeat)
         if batch_stats == "frozen":
             return frozen_stats_jacobian(probe, train, params, repeat)
         if probe.device.type == "cpu":
             return sum_logit_jacobian_loop(probe, train, params, repeat).detach()
         try:
-            jac = jacrev(lambda p: f(p, probe.inputs).sum(dim=1), chunk_size=jacobian_chunk_size(probe))(params)
-            rows = [j.reshape(probe.batch_size, -1) for j in jac.values()]
-        except Exception:
-            rows = [sum_logit_jacobian_loop(probe, train, params, repeat)]
-        return torch.cat(rows, dim=1).detach()
+            return sum_logit_jacobian_vectorised(probe, train, params, repeat)
+        except Exception:  # a module vmap cannot batch: the loop is exact too
+            return sum_logit_jacobian_loop(probe, train, params, repeat).detach()
 
     key = ("sum_logit_jacobian", train, pattern, repeat) + (() if batch_stats == "coupled" else (batch_stats,))
     return probe.cached(key, run)
@@ -129,6 +126,14 @@ def frozen_stats_jacobian(probe: Probe, train: bool, params: dict[str, torch.Ten
     grads = torch.func.vmap(torch.func.grad(summed_logits_of_one), in_dims=(None, 0), chunk_size=chunk)(
         params, probe.inputs)
     return torch.cat([g.reshape(probe.batch_size, -1) for g in grads.values()], dim=1).detach()
+
+
+def sum_logit_jacobian_vectorised(probe: Probe, train: bool, params: dict[str, torch.Tensor], repeat: int = 0
+                                  ) -> torch.Tensor:
+    """:func:`sum_logit_jacobian` by ``torch.func.jacrev``: chunks of vectorised vjps of the batched forward."""
+    f = probe.functional(train, repeat)
+    jac = jacrev(lambda p: f(p, probe.inputs).sum(dim=1), chunk_size=jacobian_chunk_size(probe))(params)
+    return torch.cat([j.reshape(probe.batch_size, -1) for j in jac.values()], dim=1).detach()
 
 
 def sum_logit_jacobian_loop(probe: Probe, train: bool, params: dict[str, torch.Tensor], repeat: int = 0

@@ -26,7 +26,9 @@ class NTKCondition(Indicator):
     global rescaling but not under a per-layer one, so values differ from the reference's. A numerically singular NTK
     (``lambda_min <= 10 * eps * lambda_max`` with ``eps`` of the gradients' dtype, i.e. below the rounding noise
     of a float32 Jacobian) gives ``inf`` where the reference recorded -1 as "bad gradients": ``inf`` sorts such
-    networks as the worst, which is what the reference's post-processing intended. Lower is better.
+    networks as the worst, which is what the reference's post-processing intended. Weights the user froze
+    (``requires_grad=False``) count like the others (TE-NAS skipped parameters without a gradient): the indicator
+    scores the architecture at initialisation, not a fine-tuning set-up. Lower is better.
 
     ``batch_stats="frozen"`` (opt-in, never the default) holds BatchNorm's batch statistics fixed, so per-sample
     gradients come from one vectorised backward (about 10x cheaper on CPU at batch 64); it approximates TE-NAS's
