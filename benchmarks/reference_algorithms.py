@@ -124,7 +124,7 @@ def fisher(model, x, y):
         h.remove()
     total = 0.0
     for m, out in records:
-        prod = out * out.grad
+        prod = out.detach() * out.grad
         if prod.dim() > 2:
             prod = prod.sum(dim=tuple(range(2, prod.dim())))
         per_channel = 0.5 * prod.pow(2).mean(0)

@@ -1,0 +1,113 @@
+"""Every indicator whose reference algorithm follows the same protocol gives the reference's value.
+
+The references are the plain loops of ``benchmarks/reference_algorithms.py`` (what the speed benchmark times
+zeroscore against); zeroscore's shared passes, vectorised routes and cached features must not change a value.
+A sequential network with BatchNorm in train mode and an NB201 cell against the references; every indicator's
+value unchanged by ``F.relu`` calls, a frozen layer and eval mode on a network with tied weights.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from torch import nn
+
+import zeroscore
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+REFERENCES = _load("reference_algorithms").REFERENCES
+SAME_PROTOCOL = sorted(_load("speed_references").SAME_PROTOCOL)
+
+
+class _TiedNet(nn.Module):
+    """Two conv stages with BatchNorm and a tied pair of 1x1 convolutions; ReLU by ``F.relu`` calls or by modules."""
+
+    def __init__(self, functional: bool):
+        super().__init__()
+        self.functional = functional
+        self.stem = nn.Conv2d(3, 6, 3, padding=1)
+        self.bn = nn.BatchNorm2d(6)
+        self.mix_a = nn.Conv2d(6, 6, 1)
+        self.mix_b = nn.Conv2d(6, 6, 1)
+        self.mix_b.weight = self.mix_a.weight
+        self.bn2 = nn.BatchNorm2d(6)
+        self.head = nn.Linear(6, 4)
+        self.relus = nn.ModuleList([nn.ReLU() for _ in range(3)])
+
+    def relu(self, i, h):
+        return torch.nn.functional.relu(h) if self.functional else self.relus[i](h)
+
+    def forward(self, x):
+        h = self.relu(0, self.bn(self.stem(x)))
+        h = self.relu(2, self.bn2(self.mix_b(self.relu(1, self.mix_a(h)))))
+        return self.head(h.mean(dim=(2, 3)))
+
+
+def _batch(n: int = 8, size: int = 8):
+    g = torch.Generator().manual_seed(3)
+    return torch.randn(n, 3, size, size, generator=g), torch.randint(0, 4, (n,), generator=g)
+
+
+def _models():
+    torch.manual_seed(0)
+    sequential = nn.Sequential(nn.Conv2d(3, 6, 3, padding=1), nn.BatchNorm2d(6), nn.ReLU(),
+                               nn.Conv2d(6, 8, 3, padding=1, stride=2), nn.BatchNorm2d(8), nn.ReLU(),
+                               nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 4))
+    space = zeroscore.spaces.get("nb201")
+    arch = "|nor_conv_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|avg_pool_3x3~0|nor_conv_3x3~1|skip_connect~2|"
+    cell = space.build(arch, num_classes=4, seed=0)
+    return {"sequential_bn": sequential, "nb201_cell": cell}
+
+
+@pytest.mark.parametrize("kind", ["sequential_bn", "nb201_cell"])
+@pytest.mark.parametrize("name", SAME_PROTOCOL)
+def test_indicator_equals_its_reference_algorithm(name, kind):
+    model = _models()[kind]
+    x, y = _batch(size=8 if kind == "sequential_bn" else 16)
+    ours = zeroscore.score(model, x, y, indicators=[name], seed=0)
+    assert ours.errors.get(name) is None, ours.errors.get(name)
+    torch.manual_seed(0)
+    reference = REFERENCES[name](copy.deepcopy(model), x, y)
+    value = ours[name]
+    if math.isinf(reference) or math.isinf(value):
+        assert value == reference
+    else:
+        assert value == pytest.approx(reference, rel=1e-4, abs=1e-6)
+
+
+#: indicators that read every module's output (MeCo) or every block's (AZ-NAS), as their references do: there, a
+#: ReLU module is one more feature map by definition, so the module network scores differently
+READS_MODULE_OUTPUTS = {"meco", "meco_opt", "az_expressivity", "az_progressivity", "az_trainability"}
+
+
+@pytest.mark.parametrize("name", sorted(set(zeroscore.list_indicators()) - READS_MODULE_OUTPUTS))
+def test_relu_calls_frozen_layers_and_eval_mode_do_not_change_values(name):
+    """The same weights scored as given (``F.relu`` calls, a frozen stem, eval mode) and as a plain module
+    network (``nn.ReLU`` modules, everything trainable, train mode) give the same value."""
+    torch.manual_seed(0)
+    functional = _TiedNet(functional=True)
+    modular = _TiedNet(functional=False)
+    modular.load_state_dict(functional.state_dict())
+    modular.mix_b.weight = modular.mix_a.weight
+    functional.stem.requires_grad_(False)
+    functional.eval()
+    x, y = _batch()
+    a = zeroscore.score(functional, x, y, indicators=[name], seed=0)
+    b = zeroscore.score(modular, x, y, indicators=[name], seed=0)
+    assert (a.errors.get(name) is None) == (b.errors.get(name) is None), (a.errors, b.errors)
+    if a.errors.get(name) is None:
+        assert a[name] == pytest.approx(b[name], rel=1e-6, abs=1e-9) or (math.isinf(a[name]) and a[name] == b[name])
