@@ -233,3 +233,38 @@ def test_capability_and_device_mistakes_are_one_line_errors(capsys, tmp_path, mo
         code, _, err = _main(capsys, "score", "--model", "zeroscore.models:mlp", "--indicators", "params",
                              "--device", "cuda")
         assert code == 2 and "no CUDA device" in err, err
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# weight-sharing search (zeroscore.oneshot)
+
+
+def test_weight_sharing_search_prints_the_cell_its_cost_and_three_accuracies(data_root, tmp_path):
+    args = ["search", "--space", "nb201", "--method", "darts", "--dataset", "cifar10", "--epochs", "1",
+            "--channels", "4", "--cells", "1", "--batch-size", "512", "--data", str(data_root),
+            "--checkpoint", str(tmp_path / "ck"), "--no-progress"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run([sys.executable, "-m", "zeroscore", *args, "--json"], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    record = json.loads(out.stdout)
+    assert record["arch"].count("~") == 6 and record["epochs"] == 1 and record["images_seen"] == 2 * 2541
+    assert set(record["accuracy"]) == {"cifar10", "cifar100", "imagenet16"}
+    assert all(0 < acc < 100 for acc in record["accuracy"].values())
+    assert "cifar-split.txt" in record["data"]
+    again = subprocess.run([sys.executable, "-m", "zeroscore", *args], capture_output=True, text=True, env=env,
+                           timeout=600)  # the finished checkpoint: no training, same cell
+    assert again.returncode == 0, again.stderr
+    assert record["arch"] in again.stdout and "resumed at epoch 1" in again.stdout
+    assert "images seen" in again.stdout and again.stdout.count("accuracy:") == 3
+
+
+def test_weight_sharing_mistakes_are_one_line_errors(capsys, tmp_path):
+    wrong = tmp_path / "split.txt"
+    wrong.write_text(json.dumps({"xvalid": ["int", ["0"]], "xtest": ["int", ["1"]]}))
+    code, _, err = _main(capsys, "search", "--method", "nasp", "--dataset", "cifar10", "--split-file", str(wrong))
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "does not match dataset 'cifar10'" in err, err
+    code, _, err = _main(capsys, "search", "--method", "gdas", "--epochs", "0")
+    assert code == 2 and "--epochs" in err and "Traceback" not in err
+    code, _, err = _main(capsys, "search", "--method", "dartz")
+    assert code == 2 and "dartz" in err and "rf_darts" in err

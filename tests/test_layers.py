@@ -26,7 +26,7 @@ LAYERS = [
     ["zeroscore.store", "zeroscore.runner", "zeroscore.truth"],
     ["zeroscore.analysis"],
     ["zeroscore.plots"],
-    ["zeroscore.search"],
+    ["zeroscore.search", "zeroscore.oneshot"],
     ["zeroscore.cli", "zeroscore.__main__"],
 ]
 

@@ -36,7 +36,7 @@ from zeroscore.errors import UsageError
 
 from .masks import SupernetLayout
 
-__all__ = ["Supernet", "SearchCell", "MixedOp", "CandidateOp"]
+__all__ = ["Supernet", "SearchCell", "MixedOp", "CandidateOp", "with_output_bn"]
 
 #: place of one candidate op module in a supernet
 CandidateOp = namedtuple("CandidateOp", "cell cell_type edge op")
@@ -85,6 +85,14 @@ class SearchCell(nn.Module):
     def mixed_ops(self) -> Sequence[MixedOp]:
         """The mixed ops in edge order."""
         raise NotImplementedError
+
+
+def with_output_bn(op: nn.Module, name: str, channels: int, track_running_stats: bool = True) -> nn.Module:
+    """``op`` followed by an affine BatchNorm when it has no parameters and is not ``none`` (skip, pooling), else
+    ``op`` itself: the ``op_bn`` option of the supernets, which gives every candidate a trainable BatchNorm."""
+    if name == "none" or any(True for _ in op.parameters()):
+        return op
+    return nn.Sequential(op, nn.BatchNorm2d(channels, affine=True, track_running_stats=track_running_stats))
 
 
 def sum_or_none(terms: list[torch.Tensor]) -> torch.Tensor | None:

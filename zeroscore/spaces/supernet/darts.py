@@ -15,7 +15,7 @@ from ..base import seeded
 from ..darts.genotypes import BUILDABLE_OPS, CELL_LAYOUT, PRIMITIVES, STEPS, Genotype, parse_genotype
 from ..darts.ops import FactorizedReduce, ReLUConvBN, make_op
 from ..layout import CellLayout
-from .base import MixedOp, SearchCell, Supernet, sum_or_none
+from .base import MixedOp, SearchCell, Supernet, sum_or_none, with_output_bn
 from .masks import SupernetLayout
 
 __all__ = ["DartsLayout", "DartsSupernet", "darts_supernet"]
@@ -89,7 +89,7 @@ class _SearchCell(SearchCell):
     candidate op of edge ``e``; the output concatenates the last ``multiplier`` nodes."""
 
     def __init__(self, op_names, layout: CellLayout, multiplier, C_prev_prev, C_prev, C, reduction, reduction_prev,
-                 affine, pool_bn, track_running_stats=True):
+                 affine, pool_bn, track_running_stats=True, op_bn=False):
         super().__init__()
         self.reduction = reduction
         self.cell_type = 1 if reduction else 0
@@ -107,7 +107,9 @@ class _SearchCell(SearchCell):
             candidates = []
             for name in op_names:
                 op = make_op(name, C, stride, **bn)
-                if pool_bn and "pool" in name:
+                if op_bn:
+                    op = with_output_bn(op, name, C, track_running_stats)
+                elif pool_bn and "pool" in name:
                     op = nn.Sequential(op, nn.BatchNorm2d(C, affine=False, track_running_stats=track_running_stats))
                 candidates.append(op)
             self._ops.append(_MixedOp(candidates))
@@ -149,7 +151,9 @@ class DartsSupernet(Supernet):
 
     Defaults follow DARTS' search network (``affine=False`` ops, BN after pooling, no final activation);
     ``affine`` and ``track_running_stats`` set every BatchNorm of the cells (stem and head keep PyTorch's
-    defaults). TE-NAS's networks (:attr:`PRESETS`): ``darts_supernet(C=1, layers=3, depth=2, stem_multiplier=1,
+    defaults); ``op_bn=True`` puts an affine BatchNorm after every parameter-free op except ``none`` (skip,
+    pooling; it replaces the pooling BatchNorm of ``pool_bn``), the fairness variant of BN-only supernets
+    (RF-DARTS). TE-NAS's networks (:attr:`PRESETS`): ``darts_supernet(C=1, layers=3, depth=2, stem_multiplier=1,
     lastact=True, affine=True, pool_bn=False)`` (NTK net) and the same with ``use_stem=False, in_channels=1``
     (thin net); ``layers=3`` gives the normal/reduce/reduce order of TE-NAS's ``N=1``.
     """
@@ -167,7 +171,8 @@ class DartsSupernet(Supernet):
     def __init__(self, C: int = 16, layers: int = 8, num_classes: int = 10, ops: Sequence[str] | None = None, *,
                  steps: int = STEPS, multiplier: int = 4, stem_multiplier: int = 3, depth: int = -1,
                  use_stem: bool = True, in_channels: int = 3, affine: bool = False, pool_bn: bool = True,
-                 lastact: bool = False, combine: str = "sum", track_running_stats: bool = True):
+                 lastact: bool = False, combine: str = "sum", track_running_stats: bool = True,
+                 op_bn: bool = False):
         super().__init__(self.mask_layout(ops, steps=steps, multiplier=multiplier), combine)
         self._steps, self._multiplier = steps, multiplier
         c_curr = stem_multiplier * C
@@ -190,7 +195,7 @@ class DartsSupernet(Supernet):
             else:
                 reduction = False
             cell = _SearchCell(self.op_names, self.layout.cell, multiplier, c_pp, c_p, c_curr, reduction,
-                               reduction_prev, affine, pool_bn, track_running_stats)
+                               reduction_prev, affine, pool_bn, track_running_stats, op_bn)
             reduction_prev = reduction
             self.cells.append(cell)
             c_pp, c_p = c_p, multiplier * c_curr

@@ -13,7 +13,7 @@ from zeroscore.errors import InvalidArchError
 from ..base import seeded
 from ..nb201.arch import CELL_LAYOUT, EDGE_NAMES, EDGES, NB201_OPS, format_arch, parse_arch
 from ..nb201.ops import ResNetBasicblock, make_op
-from .base import MixedOp, SearchCell, Supernet, sum_or_none
+from .base import MixedOp, SearchCell, Supernet, sum_or_none, with_output_bn
 from .masks import SupernetLayout
 
 __all__ = ["NB201Layout", "NB201Supernet", "nb201_supernet"]
@@ -54,11 +54,15 @@ class _MixedEdge(MixedOp):
 class _SearchCell(SearchCell):
     """An NB201 search cell: ``edges[name]`` holds every candidate op of that edge."""
 
-    def __init__(self, op_names, C_in, C_out, affine, track_running_stats):
+    def __init__(self, op_names, C_in, C_out, affine, track_running_stats, op_bn=False):
         super().__init__()
+
+        def candidate(o, c_in):
+            op = make_op(o, c_in, C_out, 1, affine, track_running_stats)
+            return with_output_bn(op, o, C_out, track_running_stats) if op_bn else op
+
         self.edges = nn.ModuleDict({
-            name: _MixedEdge(make_op(o, C_in if j == 0 else C_out, C_out, 1, affine, track_running_stats)
-                             for o in op_names)
+            name: _MixedEdge(candidate(o, C_in if j == 0 else C_out) for o in op_names)
             for name, (i, j) in zip(EDGE_NAMES, EDGES)
         })
         self.in_dim, self.out_dim = C_in, C_out
@@ -92,7 +96,9 @@ class NB201Supernet(Supernet):
     ``set_op_mask``, ``set_single_path``, ``kept_ops``, ``to_arch``, ``arch``, ``forward(x, weights=None)``).
 
     ``affine`` and ``track_running_stats`` set the BatchNorms of the search cells' ops (NB201's search models
-    use ``affine=False``); stem, reduction blocks and head keep PyTorch's defaults, as in NB201.
+    use ``affine=False``); stem, reduction blocks and head keep PyTorch's defaults, as in NB201. ``op_bn=True``
+    adds an affine BatchNorm after every parameter-free op except ``none`` (skip, pooling), so that every candidate
+    has a trainable BatchNorm (the fairness variant of BN-only supernets, RF-DARTS); off by default.
     Layout options reproduce TE-NAS's networks (:attr:`PRESETS`): ``nb201_supernet(C=3, N=1)`` (NTK net) and
     ``nb201_supernet(C=1, N=1, depth=1, use_stem=False, in_channels=1)`` (linear-region net).
     ``depth`` keeps the first ``depth`` layers (cells and reduction blocks) as TE-NAS does.
@@ -109,7 +115,7 @@ class NB201Supernet(Supernet):
 
     def __init__(self, C: int = 16, N: int = 5, num_classes: int = 10, ops: Sequence[str] | None = None, *,
                  depth: int = -1, use_stem: bool = True, in_channels: int = 3, affine: bool = True,
-                 track_running_stats: bool = True, combine: str = "sum"):
+                 track_running_stats: bool = True, combine: str = "sum", op_bn: bool = False):
         super().__init__(self.mask_layout(ops), combine)
         if use_stem:
             self.stem: nn.Sequential | None = nn.Sequential(nn.Conv2d(in_channels, C, kernel_size=3, padding=1,
@@ -128,7 +134,7 @@ class NB201Supernet(Supernet):
             if reduction:
                 cell = ResNetBasicblock(c_prev, c_curr, 2)
             else:
-                cell = _SearchCell(self.op_names, c_prev, c_curr, affine, track_running_stats)
+                cell = _SearchCell(self.op_names, c_prev, c_curr, affine, track_running_stats, op_bn)
             self.cells.append(cell)
             c_prev = cell.out_dim
         self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))

@@ -1,0 +1,46 @@
+"""RSPS: random sampling with parameter sharing (Li & Talwalkar, UAI 2019), as NAS-Bench-201's baseline runs it.
+
+Weight step: a uniformly random path per step (NB201's ``random_genotype``: one op per edge, the same in every
+cell). No architecture parameters. Derivation (``exps/NATS-algos/search-cell.py``, ``get_best_arch``): sample
+``candidates`` (100) paths and score each on ONE batch of the shuffled architecture images (the next batch of the
+valid loader for each candidate); the best one-shot accuracy wins.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import torch
+
+from zeroscore.spaces.supernet import Supernet
+
+from ..batches import SearchData
+from ..evaluate import evaluate
+from ..paths import path_arch, random_path
+from .base import Method
+
+__all__ = ["Rsps"]
+
+
+class Rsps(Method):
+    name = "rsps"
+    OPTIONS = {"candidates": 100}
+
+    def weight_logits(self, supernet: Supernet, x: torch.Tensor) -> torch.Tensor:
+        supernet.set_op_mask(random_path(self.layout, self.rng))
+        return supernet(x)
+
+    def derive(self, supernet: Supernet, data: SearchData):
+        batches = itertools.cycle(list(data.valid_batches(self.config.eval_batch_size, self.rng)))
+        best, images = None, 0
+        for _ in range(int(self.options["candidates"])):
+            path = random_path(self.layout, self.rng)
+            batch = next(batches)
+            acc = evaluate(supernet, [path], batch)[0]
+            images += len(batch[1])
+            if best is None or acc > best[1]:  # the first of equal accuracies, as numpy's argmax
+                best = (path, acc)
+        assert best is not None
+        return best[0], {"selection": f"best of {self.options['candidates']} random cells, one validation batch "
+                                      f"each", "one_shot_accuracy": best[1], "images": images,
+                         "arch": str(path_arch(self.layout, best[0]))}
