@@ -1,4 +1,5 @@
-"""Training-free search on NAS-Bench-201: prune (TE-NAS), evolve and random search, several seeds, three datasets.
+"""Training-free search on NAS-Bench-201 (and NATS-Bench SSS): two_stage, prune (TE-NAS), evolve and random search,
+several seeds, three datasets.
 
 Each (method, dataset, seed) search runs with :func:`zeroscore.search.run_search`; only *after* it returns is the
 found cell looked up in the ground-truth table (test accuracy of the dataset's default target). One CSV row per
@@ -8,6 +9,11 @@ table from the CSV.
 ImageNet16-120: no ImageNet16 images exist offline, so the searches use ``imagenet16_standin`` (CIFAR-100 images
 downsampled to 16x16, 120 classes) and the found cells are looked up in the ImageNet16-120 column. Those numbers
 are labelled as such.
+
+Every row also records the found cell's test accuracy on all three datasets (``acc_cifar10``, ``acc_cifar100``,
+``acc_imagenet16``: NAS-Bench-201's own protocol searches on CIFAR-10 once and reports the cell on all three), and
+``<csv>_anytime.csv`` gets the *anytime curve* of each search: the test accuracy of the cell the searcher would return
+after k architectures scored (its own aggregation over what it had scored by then), looked up after the search.
 
 Usage (what produced benchmarks/results/search_nb201.md)::
 
@@ -28,12 +34,43 @@ from pathlib import Path
 import pandas as pd
 
 DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16_standin"}
+ANYTIME_STEP = 10  # evaluations between two points of an anytime curve
 PUBLISHED = {  # CIFAR-10 / CIFAR-100 / ImageNet16-120 test accuracy, as given in the papers
     "TE-NAS (published)": ("93.9 +- 0.47", "71.24 +- 0.56", "42.38 +- 0.46"),
     "NASWOT N=1000 (published)": ("92.96", "69.98", "44.44"),
     "random search (published, NB201 paper)": ("93.70", "71.04", "44.57"),
     "optimum of the table": ("94.37", "73.51", "47.31"),
 }
+
+
+def anytime(res, space: str, dataset: str, root) -> list[dict]:
+    """The test accuracy of the cell the search would have returned after every ``ANYTIME_STEP`` new archs
+    (ground truth read here, after the search), and of the cell it did return."""
+    import numpy as np
+
+    from zeroscore.ranking import AGGREGATIONS, higher_is_better, orient
+    from zeroscore.truth import lookup_accuracy
+
+    hist = res.history
+    if "stage" in hist:
+        hist = hist[hist["stage"] == 1]
+    hist = hist[hist["new"]] if "new" in hist else hist.drop_duplicates("arch")
+    if not len(hist) or "arch" not in hist:
+        return []
+    skip = {"step", "arch", "seconds", "new", "objective", "stage"}
+    names = [c for c in hist.columns if c not in skip]
+    agg = AGGREGATIONS[res.info.get("aggregate", "rank_sum")]
+    points = []
+    for k in list(range(ANYTIME_STEP, len(hist), ANYTIME_STEP)) + [len(hist)]:
+        part = hist.iloc[:k]
+        cols = [np.where(np.isnan(c), -np.inf, c) for c in
+                (orient(part[n].to_numpy(dtype=float), higher_is_better(n)) for n in names)]
+        fit = agg(cols) if len(cols) > 1 else cols[0]
+        arch = part["arch"].iloc[int(np.argmax(fit))]
+        points.append({"evaluations": k, "arch": arch, "accuracy": lookup_accuracy(space, arch, dataset, root=root)[0]})
+    points.append({"evaluations": len(hist), "arch": res.best, "final": True,
+                   "accuracy": lookup_accuracy(space, res.best, dataset, root=root)[0]})
+    return points
 
 
 def run(args) -> None:
@@ -44,6 +81,7 @@ def run(args) -> None:
     from zeroscore.truth import lookup_accuracy
 
     csv = Path(args.csv)
+    curves = csv.with_name(csv.stem + "_anytime.csv")
     done = set()
     if csv.exists():
         old = pd.read_csv(csv)
@@ -56,20 +94,41 @@ def run(args) -> None:
                     continue
                 t0 = time.perf_counter()
                 if method == "prune":
-                    res = run_search("prune", space="nb201", dataset=dataset, seed=seed, repeats=args.repeats,
-                                     batch_size=args.prune_batch_size, root=args.data)
+                    res = run_search("prune", space=args.space, dataset=dataset, seed=seed, repeats=args.repeats,
+                                     batch_size=args.prune_batch_size, root=args.data, device=args.device,
+                                     indicators=args.prune_indicators)
+                elif method == "two_stage":
+                    res = run_search("two_stage", space=args.space, dataset=dataset, seed=seed,
+                                     budget=args.two_stage_budget, batch_size=args.two_stage_batch_size,
+                                     root=args.data, indicators=args.screen, refine=args.refine, keep=args.keep,
+                                     progress=args.progress, device=args.device)
                 else:
-                    res = run_search(method, space="nb201", dataset=dataset, seed=seed, budget=args.budget,
+                    res = run_search(method, space=args.space, dataset=dataset, seed=seed, budget=args.budget,
                                      batch_size=args.batch_size, root=args.data, population=args.population,
-                                     tournament_size=args.sample)
+                                     tournament_size=args.sample, indicators=args.screen if args.same_indicators
+                                     else args.evolve_indicators, progress=args.progress, device=args.device)
                 wall = time.perf_counter() - t0
-                acc, col, note = lookup_accuracy("nb201", res.best, dataset, root=args.data)
+                # ground truth only from here on, after the search returned
+                acc, col, note = lookup_accuracy(args.space, res.best, dataset, root=args.data)
+                indicators = res.info.get("objective", "").split(" on ")[0]
+                if res.info.get("refine"):
+                    indicators += " | refine " + res.info["refine"].split(" on ")[0]
                 row = {"method": method, "dataset": ds_name, "search_data": dataset, "seed": seed,
                        "arch": res.best, "accuracy": acc, "column": col, "archs_scored": res.archs_scored,
                        "evaluations": res.info.get("evaluations", res.archs_scored), "wall_seconds": round(wall, 2),
-                       "indicators": "+".join(res.info.get("indicators", []) or [])
-                       or res.info.get("objective", "").split(" on ")[0]}
-                pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+                       "indicators": indicators, "space": args.space,
+                       "machine": f"{platform.machine()} {os.cpu_count()} cores, {args.threads} torch thread(s)"}
+                for other, other_data in DATASETS.items():
+                    row[f"acc_{other}"] = lookup_accuracy(args.space, res.best, other_data, root=args.data)[0]
+                for point in anytime(res, args.space, dataset, args.data):
+                    point = {"method": method, "dataset": ds_name, "seed": seed, "space": args.space, **point}
+                    pd.DataFrame([point]).to_csv(curves, mode="a", header=not curves.exists(), index=False)
+                old_cols = list(pd.read_csv(csv, nrows=0).columns) if csv.exists() else None
+                if old_cols is not None and old_cols != list(row):
+                    whole = pd.concat([pd.read_csv(csv), pd.DataFrame([row])], ignore_index=True)
+                    whole.to_csv(csv, index=False)  # a new column: rewrite with the union of columns
+                else:
+                    pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
                 print(f"{method:7s} {ds_name:10s} seed {seed}: {acc:.2f} {res.best} "
                       f"({res.archs_scored} scored, {wall:.0f}s)", flush=True)
 
@@ -101,14 +160,21 @@ def run_darts(args) -> None:
     print(json.dumps({k: v for k, v in record.items() if k != "trace"}, indent=1))
 
 
+def _method_label(method: str, g: pd.DataFrame) -> str:
+    budgets = sorted(set(g["archs_scored"]))
+    return f"{method} (ours, {'/'.join(str(b) for b in budgets)} archs)"
+
+
 def report(args) -> str:
     import torch
 
     df = pd.read_csv(args.csv)
+    if "space" in df:
+        df = df[df["space"].fillna("nb201") == args.space]
     lines = []
     cols = list(DATASETS)
     head = (
-        "| method | " + " | ".join(f"{c} test acc" for c in cols)
+        "| method | " + " | ".join(f"{c} test acc (best / worst)" for c in cols)
         + " | archs scored / search | wall s / search | seeds |"
     )
     lines += [head, "|" + "---|" * (len(cols) + 4)]
@@ -116,21 +182,31 @@ def report(args) -> str:
         cells = []
         for c in cols:
             a = g[g.dataset == c]["accuracy"]
-            cells.append(f"{a.mean():.2f} +- {a.std(ddof=0):.2f}" if len(a) else "--")
+            cells.append(f"{a.mean():.2f} +- {a.std(ddof=0):.2f} ({a.max():.2f} / {a.min():.2f})" if len(a) else "--")
         seeds = sorted(set(g.seed))
         lines.append(f"| {method} (ours) | " + " | ".join(cells) +
                      f" | {g.archs_scored.mean():.0f} | {g.wall_seconds.mean():.0f} | {len(seeds)}: {seeds} |")
-    for name, vals in PUBLISHED.items():
-        lines.append(f"| {name} | " + " | ".join(vals) + " | | | |")
+    if args.space == "nb201":
+        for name, vals in PUBLISHED.items():
+            lines.append(f"| {name} | " + " | ".join(vals) + " | | | |")
     table = "\n".join(lines)
-    cost = ["| method | " + " | ".join(f"{c}: wall s (mean, max)" for c in cols) + " | evaluations / search |",
-            "|" + "---|" * (len(cols) + 2)]
+    if "acc_cifar100" in df:
+        proto = ["| method | searched on | cifar10 test acc | cifar100 test acc | imagenet16 test acc | seeds |",
+                 "|---|---|---|---|---|---|"]
+        for method, g in df[(df.dataset == "cifar10") & df.acc_cifar100.notna()].groupby("method", sort=False):
+            cells = [f"{g[f'acc_{c}'].mean():.2f} +- {g[f'acc_{c}'].std(ddof=0):.2f}" for c in cols]
+            proto.append(f"| {method} | cifar10 | " + " | ".join(cells) + f" | {len(g)} |")
+        table += ("\n\nNAS-Bench-201's protocol: search once on CIFAR-10, report the found cell on all three "
+                  "datasets (test accuracy):\n\n" + "\n".join(proto))
+    cost = ["| method | " + " | ".join(f"{c}: wall s (mean, max)" for c in cols) + " | evaluations / search |"
+            " indicators |", "|" + "---|" * (len(cols) + 3)]
     for method, g in df.groupby("method", sort=False):
         cells = []
         for c in cols:
             w = g[g.dataset == c]["wall_seconds"]
             cells.append(f"{w.mean():.0f}, {w.max():.0f}" if len(w) else "--")
-        cost.append(f"| {method} | " + " | ".join(cells) + f" | {g.evaluations.mean():.0f} |")
+        inds = "; ".join(sorted(set(str(i) for i in g.indicators)))
+        cost.append(f"| {method} | " + " | ".join(cells) + f" | {g.evaluations.mean():.0f} | {inds} |")
     table += "\n\n" + "\n".join(cost)
     per = [
         "| method | dataset | seed | found cell | test acc | archs scored | wall s |",
@@ -141,16 +217,74 @@ def report(args) -> str:
             f"| {r.method} | {r.dataset} | {r.seed} | `{r.arch}` | {r.accuracy:.2f} | {r.archs_scored} "
             f"| {r.wall_seconds:.0f} |"
         )
+    plot = plot_anytime(args)
     info = (f"torch {torch.__version__}, Python {platform.python_version()}, {platform.machine()} "
             f"({os.cpu_count()} CPU cores, no GPU), {datetime.date.today().isoformat()}")
-    return table + "\n\n" + "\n".join(per) + "\n\n" + info + "\n"
+    return table + "\n\n" + "\n".join(per) + ("\n\n" + plot if plot else "") + "\n\n" + info + "\n"
+
+
+def plot_anytime(args) -> str:
+    """Accuracy of the cell each searcher would return after k archs scored (mean over seeds), one panel per
+    dataset, with TE-NAS, NASWOT (N=1000) and the NB201 paper's random search as reference lines."""
+    csv = Path(args.csv)
+    curves = csv.with_name(csv.stem + "_anytime.csv")
+    if not curves.exists():
+        return ""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    df = pd.read_csv(curves)
+    df = df[df["space"].fillna("nb201") == args.space]
+    if "final" in df:
+        df = df[df["final"].isna()]
+    datasets = [d for d in DATASETS if d in set(df.dataset)]
+    if not datasets:
+        return ""
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
+    for ax, ds in zip(axes[0], datasets):
+        sub = df[df.dataset == ds]
+        for method, g in sub.groupby("method", sort=False):
+            mean = g.groupby("evaluations")["accuracy"].mean()
+            ax.plot(mean.index, mean.values, marker=".", label=f"{method} (mean of {g.seed.nunique()} seeds)")
+        if args.space == "nb201":
+            i = list(DATASETS).index(ds)
+            for (name, vals), style in zip(list(PUBLISHED.items())[:3], [":", "--", "-."]):
+                ax.axhline(float(vals[i].split()[0]), color="gray", linestyle=style, linewidth=1, label=name)
+        ax.set_title(f"{args.space} / {ds}")
+        ax.set_xlabel("architectures scored")
+        ax.set_ylabel("test accuracy of the cell returned (%)")
+        ax.grid(alpha=0.3)
+    axes[0][0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    out = Path("benchmarks/results/plots") / f"search_anytime_{args.space}.png"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return f"![anytime curves]({out.relative_to('benchmarks/results')})"
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     p.add_argument("--datasets", nargs="+", default=list(DATASETS), choices=list(DATASETS))
-    p.add_argument("--methods", nargs="+", default=["prune", "evolve", "random"])
+    p.add_argument("--methods", nargs="+", default=["prune", "evolve", "random"],
+                   choices=["two_stage", "prune", "evolve", "random"])
+    p.add_argument("--space", default="nb201", choices=["nb201", "nats_sss"])
+    p.add_argument("--two-stage-budget", type=int, default=None, help="two_stage: archs screened (default: TWO_STAGE)")
+    p.add_argument("--two-stage-batch-size", type=int, default=64, help="two_stage: scoring batch")
+    p.add_argument("--screen", default=None, help="two_stage screen indicators (default: the package's)")
+    p.add_argument("--refine", default=None, help="two_stage refine indicators (default: the package's)")
+    p.add_argument("--keep", type=int, default=None, help="two_stage survivors (default: the package's)")
+    p.add_argument("--same-indicators", action="store_true",
+                   help="evolve / random use --screen's indicators (a baseline with the same evidence)")
+    p.add_argument("--progress", action="store_true")
+    p.add_argument("--device", default=None, help="cpu (default) or cuda")
+    p.add_argument("--prune-indicators", default=None, help="prune: indicators (default ntk_cond,linear_regions)")
+    p.add_argument("--evolve-indicators", default=None,
+                   help="evolve / random: indicators (default naswot,synflow; TEG-NAS: "
+                        "ntk_cond,linear_regions,ntk_generalization)")
     p.add_argument("--budget", type=int, default=30, help="evaluations per evolve / random search")
     p.add_argument("--population", type=int, default=10)
     p.add_argument("--sample", type=int, default=3)

@@ -1,5 +1,5 @@
 """zeroscore.ranking: one NaN policy for every ranking, directions, and parity with the three rank combinations it
-replaces (copied here as they were: analysis._aggregate_wide, search.objective.rank_sum, search.prune.dense_ranks)."""
+replaces (copied here as they were: analysis._aggregate_wide, search.objective.rank_sum, search.pruning.dense_ranks)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from torch import nn
 from zeroscore import spaces
 from zeroscore.indicators.base import _REGISTRY, Indicator, register
 from zeroscore.search import SearchResult, evolve, make_objective, prune, random_search
-from zeroscore.search.prune import dense_ranks, relative_gain, round_sig
+from zeroscore.search.pruning import dense_ranks, relative_gain, round_sig
 from zeroscore.spaces.nb201 import EDGE_NAMES, NB201_OPS, format_arch
 
 REPO = Path(__file__).resolve().parents[1]
@@ -232,7 +232,7 @@ def test_prune_darts_end_to_end_builds():
 
 
 def test_search_modules_never_import_truth():
-    for name in ("prune", "evolve", "random_search", "objective"):
+    for name in ("pruning", "evolution", "random_sampling", "objective", "screen_refine"):
         lines = (REPO / "zeroscore" / "search" / f"{name}.py").read_text().splitlines()
         imports = [ln for ln in lines if ln.strip().startswith(("import ", "from "))]
         assert not [ln for ln in imports if "truth" in ln], name
@@ -324,3 +324,20 @@ def test_cli_random_search_end_to_end(data_root):
     assert "architecture:" in out.stdout and "|" in out.stdout
     assert "3 architectures scored" in out.stdout and "wall time" in out.stdout
     assert "accuracy:" in out.stdout and "cifar10_test_acc" in out.stdout
+
+
+def test_searcher_names_stay_functions_after_their_modules_are_imported():
+    """A searcher's module must not share its function's name: importing the module would replace the package
+    attribute, and ``from zeroscore.search import evolve`` would then return a module."""
+    import subprocess
+    import sys
+
+    code = ("import importlib, zeroscore.search as s\n"
+            "for m in ('evolution', 'pruning', 'random_sampling', 'screen_refine', 'objective'):\n"
+            "    importlib.import_module('zeroscore.search.' + m)\n"
+            "from zeroscore.search import evolve, prune, random_search, two_stage, make_objective\n"
+            "import zeroscore\n"
+            "assert all(callable(f) and not hasattr(f, '__path__') and type(f).__name__ == 'function'\n"
+            "           for f in (evolve, prune, random_search, two_stage, make_objective, zeroscore.evolve))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr

@@ -709,7 +709,7 @@ def test_cell_layouts():
 
 
 def _old_masks_to_arch(space, masks, op_names):
-    """``zeroscore.search.prune._masks_to_arch`` as it was before ``Supernet.to_arch`` replaced it (reference)."""
+    """``zeroscore.search.pruning._masks_to_arch`` as it was before ``Supernet.to_arch`` replaced it (reference)."""
     if space == "nb201":
         ops = []
         for e in range(masks[0].shape[0]):

@@ -13,6 +13,7 @@ import sys
 
 from zeroscore.cli._common import data_option, positive_int, seed
 from zeroscore.oneshot import METHOD_NAMES as ONESHOT_METHODS
+from zeroscore.search import DEFAULT_INDICATORS, TWO_STAGE
 
 #: where a weight-sharing search's cell is looked up afterwards: NAS-Bench-201's three datasets
 LOOKUP_DATASETS = ("cifar10", "cifar100", "imagenet16")
@@ -20,26 +21,39 @@ LOOKUP_DATASETS = ("cifar10", "cifar100", "imagenet16")
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.description = (
-        "Architecture search. Training-free: prune (TE-NAS supernet pruning; nb201, darts), evolve (aging evolution, "
-        "TEG-NAS rank aggregation), random (NASWOT-style sample-and-keep-the-best). Weight-sharing (a trained "
-        "supernet on NB201's official search split; nb201, darts): rsps, spos, darts (first order), gdas, nasp, "
+        "Architecture search. Training-free: two_stage (zeroscore's best on NB201: evolution over a cheap rank "
+        "ensemble, costlier indicators on the survivors), prune (TE-NAS supernet pruning; nb201, darts), evolve "
+        "(aging evolution, TEG-NAS rank aggregation), random (NASWOT-style sample-and-keep-the-best). "
+        "Weight-sharing (a trained supernet on NB201's official search split; nb201, darts): rsps, spos, "
+        "darts (first order), gdas, nasp, "
         "rf_darts and rf_darts_bn (RF-DARTS reconstructions, no public code). The search never sees accuracies; the "
         "found architecture is looked up in the benchmark table afterwards. Examples: zeroscore search --space nb201 "
         "--method evolve --dataset cifar10 --budget 100 --seed 0; zeroscore search --space nb201 --method darts "
         "--dataset cifar10 --epochs 2 --channels 8 --cells 1 --checkpoint runs/darts")
     parser.add_argument("--space", default="nb201",
                         help="nb201 | darts (prune and weight-sharing methods); any space for evolve / random")
-    parser.add_argument("--method", default="evolve", choices=["prune", "evolve", "random", *ONESHOT_METHODS],
-                        help="search method")
+    parser.add_argument("--method", default="evolve",
+                        choices=["two_stage", "prune", "evolve", "random", *ONESHOT_METHODS], help="search method")
     parser.add_argument("--dataset", default="cifar10",
                         help="batch source: cifar10 | cifar100 | imagenet16_standin | gaussian")
     data_option(parser)
     parser.add_argument("--seed", type=seed, default=0, help="seeds sampling, mutations, initialisations, batches")
-    parser.add_argument("--budget", type=positive_int, default=100,
-                        help="architectures scored by random / evolve (prune: ignored, its cost is fixed)")
+    parser.add_argument("--budget", type=positive_int, default=None,
+                        help="architectures scored by random / evolve (default 100) and by two_stage's screen "
+                             f"(default {TWO_STAGE.budget}); prune: ignored, its cost is fixed")
     parser.add_argument("--indicators", default=None,
                         help="comma-separated indicator names (default: prune ntk_cond,linear_regions; "
-                             "evolve / random naswot,synflow)")
+                             "evolve / random naswot,synflow; two_stage's screen "
+                             f"{','.join(DEFAULT_INDICATORS['two_stage'])})")
+    parser.add_argument("--refine-indicators", default=None,
+                        help="two_stage: indicators scored on the survivors only (default "
+                             f"{','.join(TWO_STAGE.refine)}; 'none' for a screen-only search)")
+    parser.add_argument("--keep", type=positive_int, default=None,
+                        help=f"two_stage: survivors of the screen that are refined (default {TWO_STAGE.keep})")
+    parser.add_argument("--explore", choices=["evolve", "random"], default=None,
+                        help=f"two_stage: how the screen explores (default {TWO_STAGE.explore})")
+    parser.add_argument("--aggregate", choices=["log_rank", "rank_sum"], default=None,
+                        help=f"two_stage: rank aggregation (default {TWO_STAGE.aggregate})")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="images per scoring batch")
     parser.add_argument("--repeats", type=positive_int, default=3,
                         help="prune: initialisations per measurement (TE-NAS: 3)")
@@ -74,10 +88,14 @@ def run(args: argparse.Namespace) -> int:
         torch.set_num_threads(args.threads)
     if args.method in ONESHOT_METHODS:
         return _run_oneshot(args)
+    refine = args.refine_indicators
+    if refine is not None and refine.strip().lower() == "none":
+        refine = ()
     res = run_search(args.method, space=args.space, dataset=args.dataset, seed=args.seed, budget=args.budget,
                      indicators=args.indicators, batch_size=args.batch_size, root=args.data, repeats=args.repeats,
                      population=args.population, tournament_size=args.tournament_size, device=args.device,
-                     progress=not args.no_progress and not args.json)
+                     progress=not args.no_progress and not args.json, refine=refine, keep=args.keep,
+                     explore=args.explore, aggregate=args.aggregate)
     acc, col, note = lookup_accuracy(res.space or args.space, res.best, args.dataset, root=args.data)
     record = {
         "method": res.method, "space": res.space or args.space, "dataset": args.dataset, "seed": res.seed,

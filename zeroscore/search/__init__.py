@@ -4,6 +4,8 @@
   indicators);
 * :func:`evolve` -- regularized (aging) evolution (Real et al. 2019) with a rank-aggregated objective (TEG-NAS);
 * :func:`random_search` -- NASWOT-style baseline: sample N, score, keep the best;
+* :func:`two_stage` -- zeroscore's best training-free search on NB201: evolution over a cheap rank ensemble, then
+  costlier indicators on the survivors only (``benchmarks/results/search_nb201.md`` says how it was chosen);
 * :func:`make_objective` -- a cached, direction-aware, higher-is-better callable for any other searcher
   (Optuna, your own loop); see :mod:`zeroscore.search.objective` for worked examples.
 
@@ -15,18 +17,21 @@ checks it): searches never see benchmark accuracies. The CLI (``zeroscore search
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from zeroscore.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
-    from zeroscore.search.evolve import evolve
+    from zeroscore.search.evolution import evolve
     from zeroscore.search.objective import Objective, SearchResult, make_objective
-    from zeroscore.search.prune import prune
-    from zeroscore.search.random_search import random_search
+    from zeroscore.search.pruning import prune
+    from zeroscore.search.random_sampling import random_search
+    from zeroscore.search.screen_refine import two_stage
 
 # The searchers are imported on first use, so `zeroscore --help` / `zeroscore list` do not pay for torch here.
-_LAZY = {"evolve": "evolve", "prune": "prune", "random_search": "random_search", "make_objective": "objective",
+_LAZY = {"evolve": "evolution", "prune": "pruning", "random_search": "random_sampling", "two_stage": "screen_refine",
+         "make_objective": "objective",
          "Objective": "objective", "SearchResult": "objective"}
 
 
@@ -41,37 +46,73 @@ def __getattr__(name: str):
 def __dir__():
     return sorted(list(globals()) + list(_LAZY))
 
-__all__ = ["prune", "evolve", "random_search", "make_objective", "Objective", "SearchResult", "run_search",
-           "DEFAULT_INDICATORS"]
+__all__ = ["prune", "evolve", "random_search", "two_stage", "make_objective", "Objective", "SearchResult", "run_search",
+           "DEFAULT_INDICATORS",
+           "TWO_STAGE"]
 
 #: default indicators per method: TE-NAS's pair for pruning; NASWOT + synflow (forward / one backward, cheap on a
 #: CPU) for the sampling-based searchers, whose objective is evaluated on full benchmark networks.
 DEFAULT_INDICATORS = {"prune": ("ntk_cond", "linear_regions"), "evolve": ("naswot", "synflow"),
-                      "random": ("naswot", "synflow")}
+                      "random": ("naswot", "synflow"), "two_stage": ("synflow", "meco_opt")}
+
+#: the two-stage search's defaults, chosen on NB201 *validation* accuracy of a design sample no search starts from
+#: (benchmarks/search_design.py, benchmarks/results/search_design.md): the screen's indicators are
+#: DEFAULT_INDICATORS["two_stage"]; the survivors are refined with "refine".
+@dataclass(frozen=True)
+class TwoStageDefaults:
+    refine: tuple[str, ...] = ("az_trainability", "jacov")
+    keep: int = 20
+    explore: str = "evolve"
+    aggregate: str = "log_rank"
+    budget: int = 400
 
 
-def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed: int = 0, budget: int = 100,
+TWO_STAGE = TwoStageDefaults()
+
+
+def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed: int = 0, budget: int | None = None,
                indicators=None, batch_size: int = 64, root=None, repeats: int = 3, population: int | None = None,
                tournament_size: int | None = None, device=None, progress: bool = False,
-               verbose: bool = False) -> SearchResult:
+               verbose: bool = False, refine=None, keep: int | None = None, explore: str | None = None,
+               aggregate: str | None = None) -> SearchResult:
     """One search by name (what the CLI and the benchmarks call).
 
-    ``budget`` is the number of architecture evaluations for ``random`` and ``evolve`` (evolve: population +
-    cycles, population defaults to ``max(2, budget // 4)`` capped at 20 and the tournament size to
+    ``budget`` is the number of architecture evaluations for ``random`` and ``evolve`` (default 100; evolve:
+    population + cycles, population defaults to ``max(2, budget // 4)`` capped at 20 and the tournament size to
     ``max(2, population // 4)``); ``prune`` ignores it (its cost is fixed by the supernet) and uses ``repeats``.
-    ``progress`` shows a progress bar with ETA on stderr.
+    ``two_stage`` screens ``budget`` distinct architectures with ``indicators`` and refines the ``keep`` best with
+    ``refine`` (defaults: :data:`TWO_STAGE`; ``refine=()`` for none), aggregating with ``aggregate``
+    (``log_rank`` or ``rank_sum``) and exploring with ``explore`` (``evolve`` or ``random``). ``progress`` shows
+    a progress bar with ETA on stderr.
     """
-    from zeroscore.search.evolve import evolve
+    from zeroscore.search.evolution import evolve
     from zeroscore.search.objective import make_objective
-    from zeroscore.search.prune import prune
-    from zeroscore.search.random_search import random_search
+    from zeroscore.search.pruning import prune
+    from zeroscore.search.random_sampling import random_search
+    from zeroscore.search.screen_refine import two_stage
 
     if method not in DEFAULT_INDICATORS:
-        raise UsageError(f"unknown search method {method!r}; use prune, evolve or random")
+        raise UsageError(f"unknown search method {method!r}; use prune, evolve, random or two_stage")
     indicators = indicators if indicators else DEFAULT_INDICATORS[method]  # any spec the Scorer parses
+    if budget is None:
+        budget = TWO_STAGE.budget if method == "two_stage" else 100
     if method == "prune":
         return prune(space, indicators=indicators, dataset=dataset, seed=seed, repeats=repeats,
                      batch_size=batch_size, root=root, device=device, progress=progress, verbose=verbose)
+    if method == "two_stage":
+        agg = aggregate or TWO_STAGE.aggregate
+        objective_agg = "log_rank" if agg == "log_rank" else "rank"
+        screen = make_objective(indicators, dataset=dataset, space=space, batch_size=batch_size, seed=seed,
+                                root=root, device=device, aggregate=objective_agg)
+        refine = TWO_STAGE.refine if refine is None else refine
+        refine_obj = None
+        if refine:
+            refine_obj = make_objective(refine, dataset=dataset, space=space, batch_size=batch_size, seed=seed,
+                                        root=root, device=device, aggregate=objective_agg)
+        return two_stage(space, screen, refine_obj, budget=budget,
+                         keep=min(budget, TWO_STAGE.keep if keep is None else keep),
+                         seed=seed, explore=explore or TWO_STAGE.explore, population=population,
+                         tournament=tournament_size, aggregate=agg, progress=progress, verbose=verbose)
     objective = make_objective(indicators, dataset=dataset, space=space, batch_size=batch_size, seed=seed, root=root,
                                device=device)
     if method == "random":

@@ -22,9 +22,11 @@ Direction
 Combining several indicators (``aggregate``)
     A sum of ranks (TE-NAS, TEG-NAS) is only defined relative to a population, so there are two views:
 
-    * Population searchers (``evolve``, ``random_search``, and :meth:`Objective.fitness`) rank every signed
-      indicator across the population they hold and add the ranks (``aggregate="rank"``, the default; ties get
-      their average rank, NaN the lowest). This is TE-NAS's / TEG-NAS's combination.
+    * Population searchers (``evolve``, ``random_search``, ``two_stage`` and :meth:`Objective.fitness`) rank every
+      signed indicator across the population they hold and add the ranks (``aggregate="rank"``, the default; ties
+      get their average rank, NaN the lowest). This is TE-NAS's / TEG-NAS's combination. ``aggregate="log_rank"``
+      adds ``log(rank / n)`` instead (AZ-NAS): one bad indicator costs more than one good indicator gains, so the
+      winner must be good on all of them.
     * The single-architecture call ``objective(arch)`` must not change when other architectures are scored
       (an optimiser such as Optuna's TPE models a fixed function), so it is scored against a **fixed reference
       sample**: ``reference`` architectures drawn once from the space (seeded, scored lazily at the first
@@ -88,7 +90,7 @@ from torch import nn
 
 from zeroscore.errors import UsageError
 from zeroscore.probe import derived_seed
-from zeroscore.ranking import orient, rank_sum
+from zeroscore.ranking import log_rank, orient, rank_sum
 
 __all__ = ["Objective", "make_objective", "SearchResult", "robust_z", "symlog"]
 
@@ -173,8 +175,8 @@ class Objective:
         from zeroscore import spaces as zspaces
         from zeroscore.scorer import Scorer
 
-        if aggregate not in ("rank", "zscore", "sum"):
-            raise UsageError(f"aggregate must be 'rank', 'zscore' or 'sum', got {aggregate!r}")
+        if aggregate not in ("rank", "log_rank", "zscore", "sum"):
+            raise UsageError(f"aggregate must be 'rank', 'log_rank', 'zscore' or 'sum', got {aggregate!r}")
         self.scorer = Scorer(indicators, seed=seed, device=device, thin=thin_linear_regions)
         self.indicators = self.scorer.indicators
         self.names = self.scorer.names
@@ -275,6 +277,8 @@ class Objective:
         if self.aggregate == "rank":
             # a failed value ties with -inf, as the searches always ranked it
             return rank_sum([np.where(np.isnan(c), -np.inf, c) for c in cols])
+        if self.aggregate == "log_rank":
+            return log_rank([np.where(np.isnan(c), -np.inf, c) for c in cols])
         if self.aggregate == "sum":
             total = np.sum(cols, axis=0)
             return np.where(np.isnan(total), -np.inf, total)
@@ -326,9 +330,9 @@ def make_objective(indicators="naswot", dataset: str = "cifar10", space="nb201",
         space: a space name or object (``build``, ``key``; ``build_thin`` for TE-NAS's linear regions).
         batch_size: images in the scoring batch.
         seed: network initialisation and batch selection (fixed for the objective's lifetime).
-        aggregate: ``"rank"`` (default), ``"zscore"`` or ``"sum"`` -- how several indicators are combined; see
-            the module docstring (single-arch calls of a multi-indicator ``"rank"`` objective use z-scores
-            against the reference sample).
+        aggregate: ``"rank"`` (default), ``"log_rank"``, ``"zscore"`` or ``"sum"`` -- how several indicators are
+            combined; see the module docstring (single-arch calls of a multi-indicator ``"rank"`` / ``"log_rank"``
+            objective use z-scores against the reference sample).
         reference: number of random archs of the space (or a list of archs) forming the fixed reference of the
             single-architecture score of a multi-indicator objective.
         thin_linear_regions: count ``linear_regions`` on ``space.build_thin`` as TE-NAS (default True).
@@ -344,6 +348,10 @@ def as_value_fn(objective: Callable) -> tuple[Callable[[Any], dict], Callable[[l
     """Adapt an :class:`Objective` or a plain ``f(arch) -> float`` (higher better) to (values, fitness, names)."""
     if isinstance(objective, Objective):
         return objective.values, objective.fitness, list(objective.names)
+    if all(callable(getattr(objective, m, None)) for m in ("values", "fitness")) and hasattr(objective, "names"):
+        # duck-typed population objective (e.g. a lookup table in a simulation or a test)
+        duck: Any = objective
+        return duck.values, duck.fitness, list(duck.names)
 
     def values(arch):
         v = float(objective(arch))

@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 
 from zeroscore.errors import UsageError
-from zeroscore.search.evolve import Evaluator, _space
+from zeroscore.search.evolution import Evaluator, _space
 from zeroscore.search.objective import SearchResult
 
 __all__ = ["random_search"]
