@@ -17,7 +17,7 @@ from zeroscore.errors import UsageError
 from zeroscore.oneshot import METHOD_NAMES, SearchData, search
 from zeroscore.oneshot.config import default_config
 from zeroscore.oneshot.engine import supernet_options
-from zeroscore.oneshot.evaluate import evaluate
+from zeroscore.oneshot.evaluation import evaluate
 from zeroscore.oneshot.methods import METHODS, method_class
 from zeroscore.oneshot.paths import path_arch, path_from_weights
 from zeroscore.oneshot.trainer import Trainer

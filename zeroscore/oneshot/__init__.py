@@ -33,11 +33,11 @@ if TYPE_CHECKING:  # pragma: no cover
     from zeroscore.oneshot.batches import SearchData
     from zeroscore.oneshot.config import TrainConfig, default_config
     from zeroscore.oneshot.engine import OneShotResult, search
-    from zeroscore.oneshot.evaluate import evaluate
+    from zeroscore.oneshot.evaluation import evaluate
     from zeroscore.oneshot.methods import METHODS
 
 # imported on first use, so that the CLI's argument parsing does not pay for torch
-_LAZY = {"search": "engine", "OneShotResult": "engine", "evaluate": "evaluate", "SearchData": "batches",
+_LAZY = {"search": "engine", "OneShotResult": "engine", "evaluate": "evaluation", "SearchData": "batches",
          "TrainConfig": "config", "default_config": "config", "METHODS": "methods"}
 
 __all__ = ["search", "OneShotResult", "evaluate", "SearchData", "TrainConfig", "default_config", "METHODS",

@@ -30,7 +30,7 @@ from zeroscore.spaces.supernet import Supernet
 from .batches import SearchData
 from .checkpoint import load_checkpoint, restore_rng_states, rng_states, save_checkpoint
 from .config import TrainConfig
-from .evaluate import count_correct
+from .evaluation import count_correct
 from .methods import Method
 from .paths import path_arch, path_from_weights
 

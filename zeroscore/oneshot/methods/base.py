@@ -28,7 +28,7 @@ from zeroscore.spaces.supernet import Supernet
 
 from ..batches import SearchData
 from ..config import TrainConfig
-from ..evaluate import count_correct
+from ..evaluation import count_correct
 
 __all__ = ["Method", "StepResult"]
 

@@ -25,7 +25,7 @@ import torch.nn.functional as F
 
 from zeroscore.errors import UsageError
 
-from ..evaluate import count_correct
+from ..evaluation import count_correct
 from ..paths import path_arch, path_from_weights, proximal_point
 from .base import Method
 

@@ -15,7 +15,7 @@ import torch
 from zeroscore.spaces.supernet import Supernet
 
 from ..batches import SearchData
-from ..evaluate import evaluate
+from ..evaluation import evaluate
 from ..paths import path_arch, random_path
 from .base import Method
 

@@ -11,7 +11,7 @@ ones. Fitness: one-shot accuracy on the first ``fitness_images`` architecture im
 
 from __future__ import annotations
 
-from ..evaluate import evaluate
+from ..evaluation import evaluate
 from ..paths import decision_units, path_arch, path_key, random_path, sample_unit
 from .rsps import Rsps
 

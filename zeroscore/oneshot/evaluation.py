@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pandas as pd
 import torch
 
 from zeroscore.errors import UsageError
@@ -17,7 +18,7 @@ from zeroscore.spaces.supernet import Supernet
 
 from .batches import SearchData
 
-__all__ = ["evaluate", "count_correct"]
+__all__ = ["evaluate", "count_correct", "unique_sample", "oneshot_accuracies"]
 
 
 def count_correct(logits: torch.Tensor, targets: torch.Tensor) -> int:
@@ -63,3 +64,30 @@ def evaluate(supernet: Supernet, archs: Sequence[Any], data: Any, batch_size: in
         supernet.set_op_mask(saved_masks)
         supernet.train(was_training)
     return out
+
+
+def unique_sample(n: int, seed: int = 0) -> list[str]:
+    """``n`` NB201 cells drawn with ``space.sample`` (seeded), one per isomorphism class (``isomorphism_key``:
+    cells that compute the same function count once), excluding cells whose output ignores the input."""
+    from zeroscore.spaces import get, is_degenerate, isomorphism_key
+
+    space = get("nb201")
+    seen: set[str] = set()
+    out: list[str] = []
+    for arch in space.sample(15625, seed=seed):  # the whole space, in a seeded order
+        key = isomorphism_key(arch)
+        if key in seen or is_degenerate(arch):
+            continue
+        seen.add(key)
+        out.append(arch)
+        if len(out) == n:
+            return out
+    raise UsageError(f"NB201 has only {len(out)} non-degenerate isomorphism classes, fewer than {n}")
+
+
+def oneshot_accuracies(supernet: Supernet, data: Any, n: int = 500, seed: int = 0, archs: Sequence[Any] | None = None,
+                       **kwargs) -> pd.Series:
+    """One-shot accuracy (%) of ``archs`` (default: :func:`unique_sample` ``(n, seed)``) as a Series indexed by
+    cell: the supernet's ranking, for :mod:`zeroscore.oneshot.trust`. ``kwargs`` go to :func:`evaluate`."""
+    cells = list(archs) if archs is not None else unique_sample(n, seed)
+    return pd.Series(evaluate(supernet, cells, data, **kwargs), index=[str(a) for a in cells], name="oneshot_acc")
