@@ -67,7 +67,8 @@ def anytime(res, space: str, dataset: str, root) -> list[dict]:
                 (orient(part[n].to_numpy(dtype=float), higher_is_better(n)) for n in names)]
         fit = agg(cols) if len(cols) > 1 else cols[0]
         arch = part["arch"].iloc[int(np.argmax(fit))]
-        points.append({"evaluations": k, "arch": arch, "accuracy": lookup_accuracy(space, arch, dataset, root=root)[0]})
+        points.append({"evaluations": k, "arch": arch, "final": False,
+                       "accuracy": lookup_accuracy(space, arch, dataset, root=root)[0]})
     points.append({"evaluations": len(hist), "arch": res.best, "final": True,
                    "accuracy": lookup_accuracy(space, res.best, dataset, root=root)[0]})
     return points
@@ -205,7 +206,7 @@ def report(args) -> str:
         for c in cols:
             w = g[g.dataset == c]["wall_seconds"]
             cells.append(f"{w.mean():.0f}, {w.max():.0f}" if len(w) else "--")
-        inds = "; ".join(sorted(set(str(i) for i in g.indicators)))
+        inds = "; ".join(sorted(set(str(i).replace(" | ", "; ") for i in g.indicators)))
         cost.append(f"| {method} | " + " | ".join(cells) + f" | {g.evaluations.mean():.0f} | {inds} |")
     table += "\n\n" + "\n".join(cost)
     per = [
@@ -223,6 +224,30 @@ def report(args) -> str:
     return table + "\n\n" + "\n".join(per) + ("\n\n" + plot if plot else "") + "\n\n" + info + "\n"
 
 
+def read_anytime(path: Path) -> pd.DataFrame:
+    """The anytime CSV, also in its first layout (no ``final`` column in the header; the final point of a search
+    written with one extra field before ``accuracy``)."""
+    import csv as csvlib
+
+    with open(path, newline="") as f:
+        rows = list(csvlib.reader(f))
+    header, body = rows[0], rows[1:]
+    if "final" in header:
+        return pd.read_csv(path)
+    out = []
+    for r in body:
+        final = len(r) == len(header) + 1
+        rec = dict(zip(header[:-1], r[: len(header) - 1]))
+        rec["final"] = final
+        rec["accuracy"] = r[-1]
+        out.append(rec)
+    df = pd.DataFrame(out)
+    for col in ("seed", "evaluations"):
+        df[col] = df[col].astype(int)
+    df["accuracy"] = df["accuracy"].astype(float)
+    return df
+
+
 def plot_anytime(args) -> str:
     """Accuracy of the cell each searcher would return after k archs scored (mean over seeds), one panel per
     dataset, with TE-NAS, NASWOT (N=1000) and the NB201 paper's random search as reference lines."""
@@ -235,10 +260,9 @@ def plot_anytime(args) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    df = pd.read_csv(curves)
+    df = read_anytime(curves)
     df = df[df["space"].fillna("nb201") == args.space]
-    if "final" in df:
-        df = df[df["final"].isna()]
+    df = df[~df["final"].astype(bool)]
     datasets = [d for d in DATASETS if d in set(df.dataset)]
     if not datasets:
         return ""
