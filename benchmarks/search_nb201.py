@@ -91,7 +91,8 @@ def run(args) -> None:
         for ds_name in args.datasets:
             dataset = DATASETS[ds_name]
             for method in args.methods:
-                if (method, ds_name, seed) in done:
+                label = args.label or method
+                if (label, ds_name, seed) in done:
                     continue
                 t0 = time.perf_counter()
                 if method == "prune":
@@ -102,7 +103,7 @@ def run(args) -> None:
                     res = run_search("two_stage", space=args.space, dataset=dataset, seed=seed,
                                      budget=args.two_stage_budget, batch_size=args.two_stage_batch_size,
                                      root=args.data, indicators=args.screen, refine=args.refine, keep=args.keep,
-                                     progress=args.progress, device=args.device)
+                                     explore=args.explore, progress=args.progress, device=args.device)
                 else:
                     res = run_search(method, space=args.space, dataset=dataset, seed=seed, budget=args.budget,
                                      batch_size=args.batch_size, root=args.data, population=args.population,
@@ -114,7 +115,7 @@ def run(args) -> None:
                 indicators = res.info.get("objective", "").split(" on ")[0]
                 if res.info.get("refine"):
                     indicators += " | refine " + res.info["refine"].split(" on ")[0]
-                row = {"method": method, "dataset": ds_name, "search_data": dataset, "seed": seed,
+                row = {"method": label, "dataset": ds_name, "search_data": dataset, "seed": seed,
                        "arch": res.best, "accuracy": acc, "column": col, "archs_scored": res.archs_scored,
                        "evaluations": res.info.get("evaluations", res.archs_scored), "wall_seconds": round(wall, 2),
                        "indicators": indicators, "space": args.space,
@@ -122,7 +123,7 @@ def run(args) -> None:
                 for other, other_data in DATASETS.items():
                     row[f"acc_{other}"] = lookup_accuracy(args.space, res.best, other_data, root=args.data)[0]
                 for point in anytime(res, args.space, dataset, args.data):
-                    point = {"method": method, "dataset": ds_name, "seed": seed, "space": args.space, **point}
+                    point = {"method": label, "dataset": ds_name, "seed": seed, "space": args.space, **point}
                     pd.DataFrame([point]).to_csv(curves, mode="a", header=not curves.exists(), index=False)
                 old_cols = list(pd.read_csv(csv, nrows=0).columns) if csv.exists() else None
                 if old_cols is not None and old_cols != list(row):
@@ -130,7 +131,7 @@ def run(args) -> None:
                     whole.to_csv(csv, index=False)  # a new column: rewrite with the union of columns
                 else:
                     pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
-                print(f"{method:7s} {ds_name:10s} seed {seed}: {acc:.2f} {res.best} "
+                print(f"{label:7s} {ds_name:10s} seed {seed}: {acc:.2f} {res.best} "
                       f"({res.archs_scored} scored, {wall:.0f}s)", flush=True)
 
 
@@ -159,11 +160,6 @@ def run_darts(args) -> None:
               "linear_region_batches": args.darts_lr_batches or 3, "trace": res.info["trace"]}
     Path(args.darts_json).write_text(json.dumps(record, indent=1, default=str))
     print(json.dumps({k: v for k, v in record.items() if k != "trace"}, indent=1))
-
-
-def _method_label(method: str, g: pd.DataFrame) -> str:
-    budgets = sorted(set(g["archs_scored"]))
-    return f"{method} (ours, {'/'.join(str(b) for b in budgets)} archs)"
 
 
 def report(args) -> str:
@@ -301,6 +297,8 @@ def main(argv=None) -> int:
     p.add_argument("--screen", default=None, help="two_stage screen indicators (default: the package's)")
     p.add_argument("--refine", default=None, help="two_stage refine indicators (default: the package's)")
     p.add_argument("--keep", type=int, default=None, help="two_stage survivors (default: the package's)")
+    p.add_argument("--explore", default=None, choices=["evolve", "random"], help="two_stage exploration")
+    p.add_argument("--label", default=None, help="method name written to the CSV (e.g. an ablation's)")
     p.add_argument("--same-indicators", action="store_true",
                    help="evolve / random use --screen's indicators (a baseline with the same evidence)")
     p.add_argument("--progress", action="store_true")
