@@ -24,6 +24,7 @@ from collections import deque
 from collections.abc import Callable
 
 import numpy as np
+import pandas as pd
 
 from zeroscore.errors import UsageError
 from zeroscore.ranking import AGGREGATIONS, orient
@@ -156,8 +157,6 @@ def two_stage(space, screen: Callable, refine: Callable | None = None, budget: i
         best = ev.archs[keys[best_i]]
         values = {**ev.cache[keys[best_i]], "objective": float(screen_fit[best_i])}
     ev.close()
-    import pandas as pd
-
     history = ev.history()
     history["stage"] = 1
     if refine_rows:
