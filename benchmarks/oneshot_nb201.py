@@ -137,6 +137,23 @@ def report(args) -> None:
         lines.append(f"| {method} | {len(rows)} | " + " | ".join(_mean_std(rows[f"{d}_acc"]) for d in LOOKUP)
                      + f" | {rows.wall_seconds.mean():.0f} | {rows.images_seen.mean():,.0f} | "
                      f"{pub[0]} / {pub[1]} / {pub[2]} ({pub[3]}) |")
+    free = Path(args.csv).parent / "search_nb201.csv"
+    if free.exists():  # the training-free searchers, searched on CIFAR-10 and looked up the same way
+        tf = pd.read_csv(free)
+        tf = tf[(tf.dataset == "cifar10") & tf.get("acc_cifar100", pd.Series(dtype=float)).notna()]
+        for method, rows in tf.groupby("method", sort=False):
+            lines.append(f"| training-free: {method} | {len(rows)} | "
+                         + " | ".join(_mean_std(rows[f"acc_{d}"]) for d in LOOKUP)
+                         + f" | {rows.wall_seconds.mean():.0f} | - (no training; {rows.archs_scored.mean():.0f} "
+                         "cells scored) | see search_nb201.md |")
+    if df.groupby("method").size().nunique() > 1:
+        lines += ["", "The number of seeds differs between rows (the seeds column): not every method has run "
+                  "all its seeds yet."]
+    if args.protocol == "reduced":
+        lines += ["", "At the reduced protocol the full-protocol behaviour need not appear: DARTS-V1's collapse to "
+                  "parameter-free cells was reported after 50 epochs on the full split, and GDAS's temperature "
+                  "schedule (10 -> 0.1 over 240 epochs) is compressed into the protocol's epochs. Wall times "
+                  "depend on what else ran on the 2 shared cores."]
     lines += ["", "Cells found:", ""] + [f"- {r.method} seed {r.seed}: `{r.arch}`" for r in df.itertuples()]
     out = Path(args.csv).with_suffix(".md")
     out.write_text("\n".join(lines) + "\n")
