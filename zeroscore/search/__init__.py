@@ -46,20 +46,21 @@ def __getattr__(name: str):
 def __dir__():
     return sorted(list(globals()) + list(_LAZY))
 
+
 __all__ = ["prune", "evolve", "random_search", "two_stage", "make_objective", "Objective", "SearchResult", "run_search",
-           "DEFAULT_INDICATORS",
-           "TWO_STAGE"]
+           "DEFAULT_INDICATORS", "TWO_STAGE"]
 
 #: default indicators per method: TE-NAS's pair for pruning; NASWOT + synflow (forward / one backward, cheap on a
 #: CPU) for the sampling-based searchers, whose objective is evaluated on full benchmark networks.
 DEFAULT_INDICATORS = {"prune": ("ntk_cond", "linear_regions"), "evolve": ("naswot", "synflow"),
                       "random": ("naswot", "synflow"), "two_stage": ("synflow", "meco_opt")}
 
-#: the two-stage search's defaults, chosen on NB201 *validation* accuracy of a design sample no search starts from
-#: (benchmarks/search_design.py, benchmarks/results/search_design.md): the screen's indicators are
-#: DEFAULT_INDICATORS["two_stage"]; the survivors are refined with "refine".
 @dataclass(frozen=True)
 class TwoStageDefaults:
+    """The two-stage search's defaults, chosen on NB201 *validation* accuracy of a design sample no search starts
+    from (benchmarks/search_design.py, benchmarks/results/search_design.md). The screen's indicators are
+    ``DEFAULT_INDICATORS["two_stage"]``; the ``keep`` best of ``budget`` screened cells are refined with ``refine``."""
+
     refine: tuple[str, ...] = ("az_trainability", "jacov")
     keep: int = 20
     explore: str = "evolve"
