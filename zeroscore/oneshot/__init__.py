@@ -14,6 +14,9 @@
                 every parameter-free op
 ==============  ===================================================================================================
 
+How far a supernet's ranking can be trusted (tau, precision at top-k, S-Tau, GT-Tau, few-shot partitions,
+similarity groups): :mod:`zeroscore.oneshot.trust`, fed by :func:`zeroscore.oneshot.evaluation.oneshot_accuracies`.
+
 Data: NAS-Bench-201's official search splits from the data location (:mod:`zeroscore.oneshot.splits`), or
 tensors (:class:`SearchData`). Defaults and their sources: :mod:`zeroscore.oneshot.config`. Checkpoints every
 epoch, resume after a kill: :mod:`zeroscore.oneshot.checkpoint`. Like :mod:`zeroscore.search`, this package never
