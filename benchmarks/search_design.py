@@ -122,7 +122,6 @@ def simulate(screen, refine, settings, seeds, published: str) -> str:
 
     df = pd.read_csv(published)
     df = df[df.dataset == "cifar10"].set_index("arch_str")
-    df["nwot"] = df["nwot"]
     target = df["val_accuracy"]
     space = spaces.get("nb201")
     lines = [f"Simulated two-stage searches on published proxy values (`{Path(published).name}`, NASLib, CIFAR-10, "

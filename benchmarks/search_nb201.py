@@ -220,30 +220,6 @@ def report(args) -> str:
     return table + "\n\n" + "\n".join(per) + ("\n\n" + plot if plot else "") + "\n\n" + info + "\n"
 
 
-def read_anytime(path: Path) -> pd.DataFrame:
-    """The anytime CSV, also in its first layout (no ``final`` column in the header; the final point of a search
-    written with one extra field before ``accuracy``)."""
-    import csv as csvlib
-
-    with open(path, newline="") as f:
-        rows = list(csvlib.reader(f))
-    header, body = rows[0], rows[1:]
-    if "final" in header:
-        return pd.read_csv(path)
-    out = []
-    for r in body:
-        final = len(r) == len(header) + 1
-        rec = dict(zip(header[:-1], r[: len(header) - 1]))
-        rec["final"] = final
-        rec["accuracy"] = r[-1]
-        out.append(rec)
-    df = pd.DataFrame(out)
-    for col in ("seed", "evaluations"):
-        df[col] = df[col].astype(int)
-    df["accuracy"] = df["accuracy"].astype(float)
-    return df
-
-
 def plot_anytime(args) -> str:
     """Accuracy of the cell each searcher would return after k archs scored (mean over seeds), one panel per
     dataset, with TE-NAS, NASWOT (N=1000) and the NB201 paper's random search as reference lines."""
@@ -256,7 +232,7 @@ def plot_anytime(args) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    df = read_anytime(curves)
+    df = pd.read_csv(curves)
     df = df[df["space"].fillna("nb201") == args.space]
     df = df[~df["final"].astype(bool)]
     datasets = [d for d in DATASETS if d in set(df.dataset)]
