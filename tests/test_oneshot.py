@@ -18,9 +18,10 @@ from zeroscore.oneshot import METHOD_NAMES, SearchData, search
 from zeroscore.oneshot.config import default_config
 from zeroscore.oneshot.engine import supernet_options
 from zeroscore.oneshot.evaluation import evaluate
-from zeroscore.oneshot.methods import METHODS, method_class
+from zeroscore.oneshot.methods import GRADIENT_METHODS, METHODS, method_class
 from zeroscore.oneshot.paths import path_arch, path_from_weights
 from zeroscore.oneshot.trainer import Trainer
+from zeroscore.spaces.nb201.arch import parse_arch
 from zeroscore.spaces.supernet import build_supernet
 
 TINY = dict(channels=4, cells=1)
@@ -132,6 +133,49 @@ def test_gdas_samples_one_op_per_edge_and_anneals_tau(monkeypatch):
     record = trainer.train()
     assert kept and all(counts == [1] * 6 for counts in kept)
     assert [row["tau"] for row in record.history] == pytest.approx([10.0, 5.05, 0.1])
+
+
+def planted_task(kind: str, n: int = 512, size: int = 8, seed: int = 0) -> SearchData:
+    """Two classes whose evidence lives where one op keeps it and the other destroys it.
+
+    ``"high"``: the label is the phase of a checkerboard (the highest spatial frequency) under a large smooth
+    (constant) nuisance; a 3x3 average pooling damps the checkerboard ninefold and keeps the nuisance, the identity
+    keeps both, so ``skip_connect`` beats ``avg_pool_3x3`` on every edge. ``"low"``: the label is the image mean
+    under a large checkerboard nuisance, which pooling removes and the identity passes on: pooling wins."""
+    g = torch.Generator().manual_seed(seed)
+    i = torch.arange(size)
+    board = ((i[:, None] + i[None, :]) % 2 * 2 - 1).float()
+    sign = torch.randint(0, 2, (n,), generator=g) * 2 - 1
+    amplitude = ((0.5 + 0.5 * torch.rand(n, generator=g)) * sign)[:, None, None, None]
+    nuisance = 3 * torch.randn(n, 3, 1, 1, generator=g)
+    x = amplitude * board + nuisance if kind == "high" else amplitude + nuisance * board
+    y = (sign > 0).long()
+    half = n // 2
+    return SearchData(x[:half], y[:half], x[half:], y[half:], num_classes=2, name=f"planted-{kind}")
+
+
+PLANTED = {"high": "skip_connect", "low": "avg_pool_3x3"}
+
+
+@pytest.mark.parametrize("method", GRADIENT_METHODS)
+def test_every_gradient_method_finds_the_planted_op(method):
+    # a faster architecture step than the full protocol's (arch lr 3e-2 instead of 3e-4, 20 short epochs); GDAS's
+    # temperature starts at 1 instead of 10, since its 240-epoch schedule is compressed into 20
+    options = {"tau_max": 1.0} if method == "gdas" else None
+    result = search(method, data=planted_task("high"), epochs=20, batch_size=32, arch_lr=0.03, options=options,
+                    supernet_kwargs={"ops": ("avg_pool_3x3", "skip_connect")}, **TINY)
+    ops = parse_arch(result.arch)
+    assert sum(op == PLANTED["high"] for op in ops) >= 5, result.arch
+
+
+@pytest.mark.parametrize("method", ["darts", "rf_darts"])
+def test_the_found_op_follows_the_plant(method):
+    # the control: with the evidence moved to where pooling keeps it, the same search finds pooling everywhere
+    found = {kind: search(method, data=planted_task(kind), epochs=20, batch_size=32, arch_lr=0.03,
+                          supernet_kwargs={"ops": ("avg_pool_3x3", "skip_connect")}, **TINY).arch
+             for kind in PLANTED}
+    for kind, op in PLANTED.items():
+        assert parse_arch(found[kind]) == (op,) * 6, (kind, found[kind])
 
 
 def test_sampling_methods_select_with_one_shot_accuracy():

@@ -1,8 +1,8 @@
 """``zeroscore search``: one architecture search, then (only then) the found architecture's benchmark accuracy.
 
 Training-free methods (prune, evolve, random) score networks at initialisation; weight-sharing methods (rsps, spos,
-darts, gdas, nasp, rf_darts, rf_darts_bn; :mod:`zeroscore.oneshot`) train a supernet on the official NB201 search
-split and report their cost as wall time, epochs and images seen.
+darts, gdas, nasp, rf_darts, rf_darts_bn, bn_only, di_nas; :mod:`zeroscore.oneshot`) train a supernet on the
+official NB201 search split and report their cost as wall time, epochs and images seen.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "(aging evolution, TEG-NAS rank aggregation), random (NASWOT-style sample-and-keep-the-best). "
         "Weight-sharing (a trained supernet on NB201's official search split; nb201, darts): rsps, spos, "
         "darts (first order), gdas, nasp, "
-        "rf_darts and rf_darts_bn (RF-DARTS reconstructions, no public code). The search never sees accuracies; the "
+        "rf_darts and rf_darts_bn (RF-DARTS reconstructions, no public code), bn_only (BatchNorm-only supernet), "
+        "di_nas (DI-NAS reconstruction, no public code). The search never sees accuracies; the "
         "found architecture is looked up in the benchmark table afterwards. Examples: zeroscore search --space nb201 "
         "--method evolve --dataset cifar10 --budget 100 --seed 0; zeroscore search --space nb201 --method darts "
         "--dataset cifar10 --epochs 2 --channels 8 --cells 1 --checkpoint runs/darts")

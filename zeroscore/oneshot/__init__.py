@@ -12,10 +12,14 @@
 ``rf_darts``    RF-DARTS (Zhang et al.) -- a RECONSTRUCTION, the paper's code is not public: DARTS where only
                 BatchNorm trains and the convolutions stay random; ``rf_darts_bn`` adds an affine BatchNorm after
                 every parameter-free op
+``bn_only``     uniform single-path training of the BatchNorm affine parameters only (BN-NAS's supernet)
+``di_nas``      DI-NAS (Luo et al.) -- a RECONSTRUCTION, no public code: dynamical-isometry init, a BatchNorm after
+                every op, BN-only training, per-edge selection among well-conditioned ops
 ==============  ===================================================================================================
 
 How far a supernet's ranking can be trusted (tau, precision at top-k, S-Tau, GT-Tau, few-shot partitions,
-similarity groups): :mod:`zeroscore.oneshot.trust`, fed by :func:`zeroscore.oneshot.evaluation.oneshot_accuracies`.
+similarity groups, combination with training-free rankings): :mod:`zeroscore.oneshot.trust`, fed by
+:func:`zeroscore.oneshot.evaluation.oneshot_accuracies`.
 
 Data: NAS-Bench-201's official search splits from the data location (:mod:`zeroscore.oneshot.splits`), or
 tensors (:class:`SearchData`). Defaults and their sources: :mod:`zeroscore.oneshot.config`. Checkpoints every
@@ -47,7 +51,7 @@ __all__ = ["search", "OneShotResult", "evaluate", "SearchData", "TrainConfig", "
            "METHOD_NAMES"]
 
 #: the methods by name (without importing torch)
-METHOD_NAMES = ("rsps", "spos", "darts", "gdas", "nasp", "rf_darts", "rf_darts_bn")
+METHOD_NAMES = ("rsps", "spos", "darts", "gdas", "nasp", "rf_darts", "rf_darts_bn", "bn_only", "di_nas")
 
 
 def __getattr__(name: str):

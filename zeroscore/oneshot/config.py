@@ -15,6 +15,8 @@ Sources (read for this reimplementation; no code was copied):
   25 mutations with probability 0.1 per choice, 25 crossovers). The supernet training is RSPS's.
 * RF-DARTS (Zhang et al., CVPR 2023) publishes no code: DARTS' settings, a reconstruction.
 
+* BN-only and DI-NAS (a reconstruction, no public code) train like RSPS: its settings and 250 epochs.
+
 NB201's GDAS.config says 240 epochs (the NB201 paper's text says 250 for the non-DARTS methods); we use the config.
 """
 
@@ -28,7 +30,8 @@ from zeroscore.errors import UsageError
 __all__ = ["TrainConfig", "default_config", "DEFAULT_EPOCHS"]
 
 #: epochs of each method's official setting
-DEFAULT_EPOCHS = {"rsps": 250, "spos": 250, "darts": 50, "gdas": 240, "nasp": 50, "rf_darts": 50, "rf_darts_bn": 50}
+DEFAULT_EPOCHS = {"rsps": 250, "spos": 250, "darts": 50, "gdas": 240, "nasp": 50, "rf_darts": 50, "rf_darts_bn": 50,
+                  "bn_only": 250, "di_nas": 250}
 
 
 @dataclass

@@ -7,6 +7,7 @@ the benchmark script look its accuracy up afterwards (:func:`zeroscore.truth.loo
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,7 +25,7 @@ from .paths import path_arch
 from .splits import read_split_file, split_dataset
 from .trainer import Trainer
 
-__all__ = ["search", "OneShotResult", "supernet_options"]
+__all__ = ["search", "OneShotResult", "supernet_options", "state_digest"]
 
 
 @dataclass
@@ -77,6 +78,17 @@ def supernet_options(space: str, method: str, channels: int = 16, cells: int = 5
             **method_class(method).supernet_options, **extra}
 
 
+def state_digest(state: dict) -> str:
+    """A short hash of a state dict's names and values (what a warm-started checkpoint started from)."""
+    digest = hashlib.sha1()
+    for name in sorted(state):
+        value = state[name]
+        digest.update(name.encode())
+        if isinstance(value, torch.Tensor):
+            digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
 def _device(device) -> torch.device:
     dev = torch.device(device if device is not None else "cpu")
     if dev.type == "cuda" and not torch.cuda.is_available():
@@ -87,14 +99,18 @@ def _device(device) -> torch.device:
 def search(method: str = "darts", space: str = "nb201", dataset: str = "cifar10", *, epochs: int | None = None,
            channels: int = 16, cells: int = 5, seed: int = 0, root=None, split_file=None, checkpoint=None,
            device=None, progress: bool = False, data: SearchData | None = None, config: TrainConfig | None = None,
-           options: dict | None = None, supernet_kwargs: dict | None = None, **settings: Any) -> OneShotResult:
+           options: dict | None = None, supernet_kwargs: dict | None = None, init_state: dict | None = None,
+           on_epoch=None, **settings: Any) -> OneShotResult:
     """Train a supernet of ``space`` with ``method`` on ``dataset``'s search split and derive an architecture.
 
     ``epochs`` and ``settings`` (``batch_size``, ``lr``, ... see :class:`TrainConfig`) override the method's
     defaults (:func:`default_config`), or give a whole ``config``; ``options`` are the method's own options (e.g.
     ``{"candidates": 100}``, ``{"tau_max": 10}``). ``data``: a :class:`SearchData` to use instead of the data
     location (``dataset`` then only names it). ``checkpoint``: a folder to checkpoint every epoch in and to resume
-    from. ``supernet_kwargs``: extra supernet options (e.g. ``{"track_running_stats": True}``).
+    from. ``supernet_kwargs``: extra supernet options (e.g. ``{"track_running_stats": True}``). ``init_state``: a
+    state dict of a supernet built the same way to start from instead of a fresh initialisation (the warm start of
+    Few-shot NAS's sub-supernets from the one-shot weights); a checkpoint remembers which state it started from.
+    ``on_epoch(epoch, supernet)``: called after every trained epoch (:class:`~zeroscore.oneshot.trainer.Trainer`).
     """
     cls = method_class(method)
     if config is None:
@@ -118,8 +134,15 @@ def search(method: str = "darts", space: str = "nb201", dataset: str = "cifar10"
     supernet = build_supernet(space, seed=seed, **opts).to(dev)
     fingerprint = {"method": cls.name, "space": space_name(space), "dataset": data.name, "seed": int(seed),
                    "config": config.as_dict(), "supernet": opts, "data": data.describe()}
+    if init_state is not None:
+        fingerprint["init_state"] = state_digest(init_state)
     trainer = Trainer(supernet, method_obj, data, config, seed=seed, checkpoint_dir=checkpoint,
-                      fingerprint=fingerprint, progress=progress)
+                      fingerprint=fingerprint, progress=progress, on_epoch=on_epoch)
+    if init_state is not None:  # after the method's own initialisation (DI-NAS), before a resume
+        try:
+            supernet.load_state_dict(init_state)
+        except RuntimeError as error:
+            raise UsageError(f"init_state does not fit this supernet ({opts}): {str(error).splitlines()[0]}") from None
     record = trainer.train()
     started = time.perf_counter()
     path, selection = method_obj.derive(supernet, data)

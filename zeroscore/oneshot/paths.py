@@ -13,16 +13,18 @@ their ops). Random paths, SPOS's mutation and crossover work unit by unit.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import torch
 
+from zeroscore.errors import UsageError
 from zeroscore.spaces.supernet import DartsLayout, SupernetLayout
 
 __all__ = ["Unit", "decision_units", "sample_unit", "random_path", "path_from_weights", "proximal_point",
-           "path_arch", "path_key"]
+           "path_arch", "path_key", "PathSampler"]
 
 #: a decision unit: (cell type index, mask rows it decides)
 Unit = tuple[int, tuple[int, ...]]
@@ -110,3 +112,73 @@ def path_arch(layout: SupernetLayout, path: Path) -> Any:
 def path_key(path: Path) -> bytes:
     """A hashable key of a path."""
     return b"".join(np.packbits(m).tobytes() for m in path)
+
+
+class PathSampler:
+    """Uniform random paths of a whole space or of a part of it -- the reduced weight sharing of a sub-supernet.
+
+    * ``allowed`` ``{edge name: [op names]}`` (NB201): each named edge draws only from its listed ops, the others
+      from every op. One op on one edge is a Few-shot NAS sub-supernet (Zhao et al., ICML 2021); a few ops on every
+      edge is a supernet shrunk before training (the training-free priors).
+    * ``group`` ``(m, g)`` (NB201): the ``g``-th of ``m`` similarity groups of all 15,625 cells
+      (:func:`zeroscore.oneshot.trust.similarity_groups`, Deeper Insights' grouping by shared op-string prefixes);
+      paths are drawn uniformly from the group's cells.
+
+    Without either, :func:`random_path`. Bad edges, ops or groups are a :class:`UsageError`.
+    """
+
+    def __init__(self, layout: SupernetLayout, allowed: dict | None = None, group: Sequence[int] | None = None):
+        self.layout = layout
+        self.allowed_columns: list[list[int]] | None = None
+        self.cells: list[str] | None = None
+        if (allowed or group is not None) and _is_darts(layout):
+            raise UsageError("restricted sampling (allowed ops, similarity groups) is for NB201 supernets only")
+        if allowed and group is not None:
+            raise UsageError("give either allowed ops or a similarity group, not both")
+        if allowed:
+            unknown = sorted(set(allowed) - set(layout.edge_names))
+            if unknown:
+                raise UsageError(f"unknown edge(s) {unknown} in allowed; edges: {list(layout.edge_names)}")
+            columns = []
+            for edge in layout.edge_names:
+                ops = list(allowed.get(edge, layout.op_names))
+                bad = [o for o in ops if o not in layout.op_names]
+                if bad or not ops:
+                    raise UsageError(f"edge {edge}: allowed ops must be a non-empty list of {list(layout.op_names)}, "
+                                     f"got {ops}")
+                columns.append(sorted({layout.op_names.index(o) for o in ops}))
+            self.allowed_columns = columns
+        if group is not None:
+            from zeroscore.spaces.nb201.arch import format_arch
+
+            from .trust import similarity_groups
+
+            m, g = (int(v) for v in group)
+            if not 0 <= g < m:
+                raise UsageError(f"group must be (m, g) with 0 <= g < m, got {tuple(group)}")
+            every = [format_arch(ops) for ops in itertools.product(layout.op_names, repeat=layout.num_edges)]
+            self.cells = similarity_groups(every, m, layout.op_names)[g]
+
+    @property
+    def restricted(self) -> bool:
+        return self.allowed_columns is not None or self.cells is not None
+
+    def contains(self, arch: Any) -> bool:
+        """Whether ``arch`` (an NB201 cell string) is a path this sampler can draw."""
+        if self.cells is not None:
+            return str(arch) in set(self.cells)
+        if self.allowed_columns is None:
+            return True
+        masks = self.layout.single_path_masks(arch)[0]
+        return all(bool(masks[e, cols].any()) for e, cols in enumerate(self.allowed_columns))
+
+    def __call__(self, rng: np.random.Generator) -> Path:
+        if self.cells is not None:
+            arch = self.cells[int(rng.integers(len(self.cells)))]
+            return [m.numpy() for m in self.layout.single_path_masks(arch)]
+        if self.allowed_columns is None:
+            return random_path(self.layout, rng)
+        path = empty_path(self.layout)
+        for e, cols in enumerate(self.allowed_columns):
+            path[0][e, cols[int(rng.integers(len(cols)))]] = True
+        return path

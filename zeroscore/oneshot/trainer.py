@@ -10,7 +10,9 @@ backward, gradient norm clipped to ``grad_clip``, SGD (momentum, nesterov, weigh
 After every epoch the loop records the epoch (losses, accuracies, learning rate, the alphas as op weights and the
 architecture they give) and writes a checkpoint (:mod:`zeroscore.oneshot.checkpoint`) when a folder is given; a new
 run with the same folder continues after the last finished epoch and ends with the same result as an uninterrupted
-one. A progress bar (loss, accuracy, ETA) goes to stderr when ``progress`` is on.
+one. A progress bar (loss, accuracy, ETA) goes to stderr when ``progress`` is on. ``on_epoch(epoch, supernet)`` is
+called after each finished epoch's checkpoint (epochs a resumed run skips are not called again); it must leave the
+supernet as it found it (:func:`~zeroscore.oneshot.evaluation.evaluate` does), e.g. to follow a ranking over epochs.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -72,7 +75,8 @@ class Trainer:
     """Trains ``supernet`` with ``method`` on ``data`` (see the module docstring)."""
 
     def __init__(self, supernet: Supernet, method: Method, data: SearchData, config: TrainConfig, seed: int = 0,
-                 checkpoint_dir=None, fingerprint: dict | None = None, progress: bool = False):
+                 checkpoint_dir=None, fingerprint: dict | None = None, progress: bool = False,
+                 on_epoch: Callable[[int, Supernet], None] | None = None):
         self.supernet = supernet
         self.method = method
         self.data = data
@@ -81,6 +85,7 @@ class Trainer:
         self.checkpoint_dir = checkpoint_dir
         self.fingerprint = fingerprint or {}
         self.progress = progress
+        self.on_epoch = on_epoch
         self.device = next(supernet.parameters()).device
         self.rng = np.random.default_rng(self.seed)
         self.generator = torch.Generator().manual_seed(self.seed)
@@ -186,6 +191,8 @@ class Trainer:
                 record.wall_seconds += row["seconds"]
                 if self.checkpoint_dir is not None:
                     save_checkpoint(self.checkpoint_dir, self._state(epoch + 1, record))
+                if self.on_epoch is not None:
+                    self.on_epoch(epoch + 1, self.supernet)
         finally:
             if bar is not None:
                 bar.close()

@@ -18,6 +18,11 @@ Reduced sharing (partitions of the NB201 cells; each cell lands in exactly one p
     :func:`fewshot_partition`: Few-shot NAS's split, one sub-supernet per op of a chosen edge;
     :func:`similarity_groups`: Deeper Insights' grouping, cells grouped by shared prefixes of their op string into
     ``m`` contiguous groups.
+
+Training-free priors (rankings that need no training, used with the supernet)
+    :func:`shrink_by_scores`: the ops to keep per edge before a supernet is trained, from indicator scores of a
+    sample of cells (each op's mean aggregated rank over the cells that carry it); :func:`combine_rankings`: the
+    rank aggregation of one-shot accuracy with indicator scores.
 """
 
 from __future__ import annotations
@@ -31,10 +36,11 @@ import pandas as pd
 
 from zeroscore.analysis.stats import bootstrap_intervals, kendall, spearman, topk_precision
 from zeroscore.errors import UsageError
+from zeroscore.ranking import AGGREGATIONS, orient_frame
 from zeroscore.spaces.nb201.arch import EDGE_NAMES, NB201_OPS, parse_arch
 
 __all__ = ["ranking_quality", "s_tau", "gt_tau", "gt_tau_last_k", "top_n_rank", "fewshot_partition",
-           "similarity_groups", "summary"]
+           "similarity_groups", "summary", "combine_rankings", "shrink_by_scores"]
 
 
 def _aligned(predicted: pd.Series, truth: pd.Series) -> tuple[np.ndarray, np.ndarray]:
@@ -141,3 +147,43 @@ def summary(rankings: Mapping[str, pd.Series], truth: pd.Series, **kwargs) -> pd
     """:func:`ranking_quality` for several supernets (``{label: one-shot accuracies}``), one row each."""
     return pd.concat([ranking_quality(s, truth, **kwargs).assign(supernet=label) for label, s in rankings.items()],
                      ignore_index=True).set_index("supernet")
+
+
+def _aggregated(scores: pd.DataFrame, aggregate: str, directions: Mapping[str, bool] | None) -> pd.Series:
+    if aggregate not in AGGREGATIONS:
+        raise UsageError(f"aggregate must be one of {sorted(AGGREGATIONS)}, got {aggregate!r}")
+    if scores.shape[1] == 0 or len(scores) == 0:
+        raise UsageError("need at least one column of scores and one cell")
+    oriented = orient_frame(scores, directions)
+    return pd.Series(AGGREGATIONS[aggregate]([oriented[c].to_numpy(dtype=float) for c in oriented.columns]),
+                     index=scores.index)
+
+
+def combine_rankings(oneshot: pd.Series, scores: pd.DataFrame, aggregate: str = "log_rank",
+                     directions: Mapping[str, bool] | None = None) -> pd.Series:
+    """The supernet's one-shot accuracy (higher is better) and training-free indicator scores (one column per
+    indicator, indexed by arch; each oriented by its registered direction or ``directions``) aggregated into one
+    ranking over the cells both cover: ``"log_rank"`` (AZ-NAS) or ``"rank_sum"`` (TE-NAS); larger is better."""
+    both = pd.concat([oneshot.rename("__oneshot__"), scores], axis=1, join="inner")
+    dirs = {**(dict(directions) if directions else {}), "__oneshot__": True}
+    return _aggregated(both, aggregate, dirs).rename("combined")
+
+
+def shrink_by_scores(scores: pd.DataFrame, keep: int = 3, aggregate: str = "log_rank",
+                     directions: Mapping[str, bool] | None = None,
+                     op_names: Sequence[str] = NB201_OPS) -> dict[str, list[str]]:
+    """The ``keep`` ops per NB201 edge a supernet keeps when training-free indicators shrink it before training:
+    the cells of ``scores`` (indexed by cell string) are ranked by the aggregated indicators, and on every edge the
+    ops are ordered by the mean aggregated score of the cells that carry them (an op no scored cell carries is
+    dropped first; ties keep ``op_names`` order). The result is :class:`~zeroscore.oneshot.paths.PathSampler`'s
+    ``allowed``."""
+    if not 1 <= keep <= len(op_names):
+        raise UsageError(f"keep must be between 1 and {len(op_names)}, got {keep}")
+    total = _aggregated(scores, aggregate, directions)
+    ops = pd.DataFrame([parse_arch(a, op_names) for a in total.index], index=total.index, columns=list(EDGE_NAMES))
+    allowed = {}
+    for edge in EDGE_NAMES:
+        mean = total.groupby(ops[edge]).mean()
+        order = sorted(op_names, key=lambda o: (-mean.get(o, -np.inf), op_names.index(o)))
+        allowed[edge] = order[:keep]
+    return allowed

@@ -16,7 +16,7 @@ paths and a CPU ``torch.Generator`` for initialisations and Gumbel noise), which
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeGuard
 
 import numpy as np
 import torch
@@ -30,10 +30,23 @@ from ..batches import SearchData
 from ..config import TrainConfig
 from ..evaluation import count_correct
 
-__all__ = ["Method", "StepResult"]
+__all__ = ["Method", "StepResult", "is_batchnorm", "freeze_all_but_batchnorm"]
 
 #: (loss, correct predictions, images) of one step
 StepResult = tuple[float, int, int]
+
+
+def is_batchnorm(module: nn.Module) -> TypeGuard[nn.modules.batchnorm._BatchNorm]:
+    return isinstance(module, nn.modules.batchnorm._BatchNorm)
+
+
+def freeze_all_but_batchnorm(supernet: nn.Module) -> None:
+    """``requires_grad=False`` on every parameter that is not a BatchNorm weight or bias (convolutions, the linear
+    classifier): the random-feature / BN-only supernets keep those at their initialisation."""
+    for module in supernet.modules():
+        if not is_batchnorm(module):
+            for p in module.parameters(recurse=False):
+                p.requires_grad_(False)
 
 
 class Method:

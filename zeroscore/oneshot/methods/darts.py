@@ -18,11 +18,10 @@ fairness variant.
 from __future__ import annotations
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from ..paths import path_arch, path_from_weights
-from .base import Method
+from .base import Method, freeze_all_but_batchnorm
 
 __all__ = ["Darts", "RfDarts", "RfDartsBn"]
 
@@ -54,10 +53,6 @@ class Darts(Method):
                                                                                                       path))}
 
 
-def _is_batchnorm(module: nn.Module) -> bool:
-    return isinstance(module, nn.modules.batchnorm._BatchNorm)
-
-
 class RfDarts(Darts):
     """RF-DARTS, a reconstruction (see the module docstring): only BatchNorm affine parameters and alphas train."""
 
@@ -66,10 +61,7 @@ class RfDarts(Darts):
 
     def prepare(self, supernet, rng, generator):
         super().prepare(supernet, rng, generator)
-        for module in supernet.modules():
-            if not _is_batchnorm(module):
-                for p in module.parameters(recurse=False):
-                    p.requires_grad_(False)  # random features: convolutions and classifier stay as initialised
+        freeze_all_but_batchnorm(supernet)  # random features: convolutions and classifier stay as initialised
 
 
 class RfDartsBn(RfDarts):

@@ -4,6 +4,11 @@ Weight step: a uniformly random path per step (NB201's ``random_genotype``: one 
 cell). No architecture parameters. Derivation (``exps/NATS-algos/search-cell.py``, ``get_best_arch``): sample
 ``candidates`` (100) paths and score each on ONE batch of the shuffled architecture images (the next batch of the
 valid loader for each candidate); the best one-shot accuracy wins.
+
+Reduced sharing (NB201): option ``allowed`` ``{edge: [ops]}`` or ``group`` ``(m, g)`` trains a sub-supernet that
+samples only those cells (:class:`~zeroscore.oneshot.paths.PathSampler`: Few-shot NAS's split, Deeper Insights'
+similarity groups, a supernet shrunk by training-free priors); selection then draws its candidates from the same
+cells. Warm-start a sub-supernet from the one-shot weights with :func:`zeroscore.oneshot.search`'s ``init_state``.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from zeroscore.spaces.supernet import Supernet
 
 from ..batches import SearchData
 from ..evaluation import evaluate
-from ..paths import path_arch, random_path
+from ..paths import PathSampler, path_arch
 from .base import Method
 
 __all__ = ["Rsps"]
@@ -24,17 +29,21 @@ __all__ = ["Rsps"]
 
 class Rsps(Method):
     name = "rsps"
-    OPTIONS = {"candidates": 100}
+    OPTIONS = {"candidates": 100, "allowed": None, "group": None}
+
+    def prepare(self, supernet, rng, generator):
+        super().prepare(supernet, rng, generator)
+        self.sample_path = PathSampler(self.layout, self.options.get("allowed"), self.options.get("group"))
 
     def weight_logits(self, supernet: Supernet, x: torch.Tensor) -> torch.Tensor:
-        supernet.set_op_mask(random_path(self.layout, self.rng))
+        supernet.set_op_mask(self.sample_path(self.rng))
         return supernet(x)
 
     def derive(self, supernet: Supernet, data: SearchData):
         batches = itertools.cycle(list(data.valid_batches(self.config.eval_batch_size, self.rng)))
         best, images = None, 0
         for _ in range(int(self.options["candidates"])):
-            path = random_path(self.layout, self.rng)
+            path = self.sample_path(self.rng)
             batch = next(batches)
             acc = evaluate(supernet, [path], batch)[0]
             images += len(batch[1])

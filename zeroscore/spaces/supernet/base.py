@@ -87,10 +87,13 @@ class SearchCell(nn.Module):
         raise NotImplementedError
 
 
-def with_output_bn(op: nn.Module, name: str, channels: int, track_running_stats: bool = True) -> nn.Module:
+def with_output_bn(op: nn.Module, name: str, channels: int, track_running_stats: bool = True,
+                   include_none: bool = False) -> nn.Module:
     """``op`` followed by an affine BatchNorm when it has no parameters and is not ``none`` (skip, pooling), else
-    ``op`` itself: the ``op_bn`` option of the supernets, which gives every candidate a trainable BatchNorm."""
-    if name == "none" or any(True for _ in op.parameters()):
+    ``op`` itself: the ``op_bn`` option of the supernets, which gives every candidate a trainable BatchNorm.
+    ``include_none`` (``op_bn="all"``, DI-NAS's supernet) also puts one after ``none``: a BatchNorm of zeros
+    outputs its bias, so ``none`` becomes a learnable constant, trained like every other op's BatchNorm."""
+    if (name == "none" and not include_none) or any(True for _ in op.parameters()):
         return op
     return nn.Sequential(op, nn.BatchNorm2d(channels, affine=True, track_running_stats=track_running_stats))
 

@@ -108,7 +108,7 @@ class _SearchCell(SearchCell):
             for name in op_names:
                 op = make_op(name, C, stride, **bn)
                 if op_bn:
-                    op = with_output_bn(op, name, C, track_running_stats)
+                    op = with_output_bn(op, name, C, track_running_stats, include_none=op_bn == "all")
                 elif pool_bn and "pool" in name:
                     op = nn.Sequential(op, nn.BatchNorm2d(C, affine=False, track_running_stats=track_running_stats))
                 candidates.append(op)
@@ -172,7 +172,7 @@ class DartsSupernet(Supernet):
                  steps: int = STEPS, multiplier: int = 4, stem_multiplier: int = 3, depth: int = -1,
                  use_stem: bool = True, in_channels: int = 3, affine: bool = False, pool_bn: bool = True,
                  lastact: bool = False, combine: str = "sum", track_running_stats: bool = True,
-                 op_bn: bool = False):
+                 op_bn: bool | str = False):
         super().__init__(self.mask_layout(ops, steps=steps, multiplier=multiplier), combine)
         self._steps, self._multiplier = steps, multiplier
         c_curr = stem_multiplier * C

@@ -59,7 +59,9 @@ class _SearchCell(SearchCell):
 
         def candidate(o, c_in):
             op = make_op(o, c_in, C_out, 1, affine, track_running_stats)
-            return with_output_bn(op, o, C_out, track_running_stats) if op_bn else op
+            if not op_bn:
+                return op
+            return with_output_bn(op, o, C_out, track_running_stats, include_none=op_bn == "all")
 
         self.edges = nn.ModuleDict({
             name: _MixedEdge(candidate(o, C_in if j == 0 else C_out) for o in op_names)
@@ -98,7 +100,8 @@ class NB201Supernet(Supernet):
     ``affine`` and ``track_running_stats`` set the BatchNorms of the search cells' ops (NB201's search models
     use ``affine=False``); stem, reduction blocks and head keep PyTorch's defaults, as in NB201. ``op_bn=True``
     adds an affine BatchNorm after every parameter-free op except ``none`` (skip, pooling), so that every candidate
-    has a trainable BatchNorm (the fairness variant of BN-only supernets, RF-DARTS); off by default.
+    has a trainable BatchNorm (the fairness variant of BN-only supernets, RF-DARTS); off by default; ``op_bn="all"``
+    also puts one after ``none`` (DI-NAS's supernet, :mod:`zeroscore.oneshot.methods.bn_supernets`).
     Layout options reproduce TE-NAS's networks (:attr:`PRESETS`): ``nb201_supernet(C=3, N=1)`` (NTK net) and
     ``nb201_supernet(C=1, N=1, depth=1, use_stem=False, in_channels=1)`` (linear-region net).
     ``depth`` keeps the first ``depth`` layers (cells and reduction blocks) as TE-NAS does.
@@ -115,7 +118,7 @@ class NB201Supernet(Supernet):
 
     def __init__(self, C: int = 16, N: int = 5, num_classes: int = 10, ops: Sequence[str] | None = None, *,
                  depth: int = -1, use_stem: bool = True, in_channels: int = 3, affine: bool = True,
-                 track_running_stats: bool = True, combine: str = "sum", op_bn: bool = False):
+                 track_running_stats: bool = True, combine: str = "sum", op_bn: bool | str = False):
         super().__init__(self.mask_layout(ops), combine)
         if use_stem:
             self.stem: nn.Sequential | None = nn.Sequential(nn.Conv2d(in_channels, C, kernel_size=3, padding=1,
