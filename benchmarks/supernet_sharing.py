@@ -10,6 +10,8 @@ Every variant starts from the same place and spends the same total training, per
   each warm-started from ``base`` and trained 2 epochs (5 x 2 = 10 epochs); every cell evaluated in its own one;
 * ``groups``: Deeper Insights' similarity grouping into ``--groups`` (10) groups of all 15,625 cells, one
   sub-supernet per group warm-started from ``base`` and trained 10 / m epochs each;
+* ``prefix``: prefix sharing: the same groups train jointly, sharing the stem and the first ``--shared-layers`` (2)
+  layers, each with its own copy of the rest, warm-started from ``base``, 10 epochs;
 * ``bn_only``: the BatchNorm-only supernet, 20 epochs from scratch;
 * ``di_nas``: DI-NAS (a RECONSTRUCTION, no public code), 20 epochs from scratch; its module selection and per-op
   Jacobian spectra are kept;
@@ -40,7 +42,7 @@ import numpy as np
 import pandas as pd
 
 RUNS = Path("runs/sharing")
-VARIANTS = ("base", "full", "fewshot", "groups", "bn_only", "di_nas", "prior")
+VARIANTS = ("base", "full", "fewshot", "groups", "prefix", "bn_only", "di_nas", "prior")
 
 
 def _save(frame: pd.DataFrame, path: Path) -> None:
@@ -86,16 +88,16 @@ def run_seed(args, seed: int) -> None:
                                                           "images": base.images_seen})
 
     if not done("full"):
-        tracked, per_epoch = cells[:args.epoch_cells], []
+        tracked, epochs_file = cells[:args.epoch_cells], folder / "full_epochs.csv"
+        per_epoch = pd.read_csv(epochs_file).to_dict("records") if epochs_file.exists() else []
 
-        def follow(epoch, supernet):
+        def follow(epoch, supernet):  # saved every epoch, so a resumed run keeps the epochs it already tracked
             for arch, acc in evaluated(supernet, tracked).items():
                 per_epoch.append({"epoch": BASE_EPOCHS + epoch, "arch": arch, "oneshot_acc": acc})
+            _save(pd.DataFrame(per_epoch), epochs_file)
 
         res = search("rsps", "nb201", "cifar10", epochs=EXTRA_EPOCHS, init_state=state, on_epoch=follow,
                      checkpoint=folder / "full", **common)
-        if per_epoch:
-            _save(pd.DataFrame(per_epoch), folder / "full_epochs.csv")
         record("full", evaluated(res.supernet, cells), {"arch": str(res.arch), "wall_seconds": res.wall_seconds,
                                                          "images": res.images_seen})
 
@@ -122,6 +124,23 @@ def run_seed(args, seed: int) -> None:
             wall, images = wall + res.wall_seconds, images + res.images_seen
         record("groups", accs, {"groups": args.groups, "epochs_each": epochs, "wall_seconds": wall,
                                 "images": images})
+
+    if not done("prefix"):
+        from zeroscore.oneshot.engine import supernet_options
+        from zeroscore.spaces.supernet import build_supernet
+
+        shape = dict(suffix_copies=args.groups, shared_layers=args.shared_layers)
+        grouped = build_supernet("nb201", **supernet_options("nb201", "rsps", args.channels, args.depth, 10, **shape))
+        res = search("rsps", "nb201", "cifar10", epochs=EXTRA_EPOCHS, init_state=grouped.expand_state(state),
+                     options={"prefix_groups": args.groups}, supernet_kwargs=shape, checkpoint=folder / "prefix",
+                     **common)
+        accs = {}
+        for g in range(args.groups):
+            res.supernet.active_copy = g
+            members = PathSampler(res.supernet.layout, group=(args.groups, g))
+            accs.update(evaluated(res.supernet, [a for a in cells if members.contains(a)]))
+        record("prefix", accs, {"arch": str(res.arch), "groups": args.groups, "shared_layers": args.shared_layers,
+                                "wall_seconds": res.wall_seconds, "images": res.images_seen})
 
     for method in ("bn_only", "di_nas"):
         if not done(method):
@@ -189,10 +208,15 @@ def report(args) -> str:
             rankings[(name, seed)] = acc
             q = ranking_quality(acc, truth, bootstrap=0).iloc[0]
             best = acc.idxmax()
-            rows.append({"variant": name, "seed": seed, "n": int(q["n"]), "kendall": q["kendall"],
+            info = _info(seed, name)
+            # the method's own pick (RSPS: best of 100 random cells on one batch each; DI-NAS: module selection);
+            # the split variants have none of their own: their best one-shot cell
+            selected = info.get("arch", best)
+            rows.append({"selected_acc": truth.get(selected, np.nan), "variant": name, "seed": seed,
+                         "n": int(q["n"]), "kendall": q["kendall"],
                          "spearman": q["spearman"], "kendall_top10": q["kendall_top"],
                          "precision_top5": q["precision_top5"], "best_true_rank": int(q["best_true_rank"]),
-                         "best_cell_acc": truth[best], "wall": _info(seed, name).get("wall_seconds", np.nan)})
+                         "best_cell_acc": truth[best], "wall": info.get("wall_seconds", np.nan)})
     table = pd.DataFrame(rows)
     lines = ["# Reduced sharing, BN-only / DI-NAS supernets and training-free priors (NB201, reduced protocol)", "",
              "Command: `python benchmarks/supernet_sharing.py --seeds " + " ".join(map(str, args.seeds)) +
@@ -203,7 +227,10 @@ def report(args) -> str:
              f"variant** (`base` = {b}; the rest {total} in all, see below). One-shot accuracy of "
              f"{args.cells} cells (`unique_sample({args.cells}, seed=0)`) on the first {args.max_images} architecture "
              "images, against NB201 CIFAR-10 test accuracy (200 epochs; read only after all supernets were "
-             "evaluated). n < 200 where a variant covers only part of the space (`prior`).", "",
+             "evaluated). n < 200 where a variant covers only part of the space (`prior`). The method's own pick: "
+             "RSPS's selection (best of 100 random cells of its (sub-)space, one validation batch each) for base, "
+             "full, prefix, bn_only and prior, DI-NAS's module selection (by validation loss) for di_nas, the best "
+             "one-shot cell of the evaluated sample for fewshot and groups.", "",
              "| variant | what | training |", "|---|---|---|",
              f"| base | uniform single-path (RSPS) supernet | {b} epochs |",
              f"| full | base + {e} epochs of full sharing | {b} + {e} |",
@@ -211,6 +238,8 @@ def report(args) -> str:
              f"{b} + 5 x {max(1, e // 5)} |",
              f"| groups | base split into {args.groups} similarity groups (Deeper Insights), warm-started | "
              f"{b} + {args.groups} x {max(1, e // args.groups)} |",
+             f"| prefix | base's stem + first {args.shared_layers} layers shared by {args.groups} similarity groups, "
+             f"the rest one copy per group (prefix sharing), warm-started, trained jointly | {b} + {e} |",
              f"| bn_only | BatchNorm-only supernet (convolutions at PyTorch's init), uniform single path | {total} |",
              f"| di_nas | DI-NAS **reconstruction** (no public code): isometric init, BN after every op, BN-only | "
              f"{total} |",
@@ -218,8 +247,9 @@ def report(args) -> str:
              f"before training, uniform single path | {total} |", "",
              "## Ranking quality per variant (mean +- std over seeds)", "",
              "| variant | seeds | n | Kendall tau | Spearman | tau in true top 10 % | precision top 5 % | S-Tau | "
-             "true rank of the best one-shot cell | its CIFAR-10 test acc | training s |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             "true rank of the best one-shot cell | its CIFAR-10 test acc | the method's own pick: CIFAR-10 test acc "
+             "| training s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def ms(values) -> str:
         v = np.asarray(values, dtype=float)
@@ -234,7 +264,8 @@ def report(args) -> str:
         lines.append(f"| {name} | {len(sub)} | {int(sub.n.mean())} | {ms(sub.kendall)} | {ms(sub.spearman)} | "
                      f"{ms(sub.kendall_top10)} | {ms(sub.precision_top5)} | {stau} | "
                      f"{', '.join(str(r) for r in sub.best_true_rank)} | "
-                     f"{sub.best_cell_acc.mean():.2f} +- {sub.best_cell_acc.std(ddof=0):.2f} | {sub.wall.mean():.0f} |")
+                     f"{sub.best_cell_acc.mean():.2f} +- {sub.best_cell_acc.std(ddof=0):.2f} | "
+                     f"{sub.selected_acc.mean():.2f} +- {sub.selected_acc.std(ddof=0):.2f} | {sub.wall.mean():.0f} |")
     lines += ["", "Per seed:", "", "| variant | seed | n | tau | Spearman | tau top 10 % | prec. top 5 % | "
               "best one-shot cell: true rank / test acc |", "|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
@@ -427,6 +458,8 @@ def main(argv=None) -> int:
     p.add_argument("--split-edge", default="3<-0")
     p.add_argument("--groups", type=int, default=10)
     p.add_argument("--keep", type=int, default=3)
+    p.add_argument("--shared-layers", type=int, default=2,
+                   help="prefix sharing: layers after the stem shared by the groups (2: first stage + reduction)")
     p.add_argument("--prior-indicators", nargs="+", default=["synflow", "meco_opt"])
     p.add_argument("--base", default="runs/oneshot_nb201", help="checkpoints of oneshot_nb201.py's RSPS runs")
     p.add_argument("--channels", type=int, default=8, help="supernet C (full protocol: 16)")

@@ -168,7 +168,7 @@ def test_every_gradient_method_finds_the_planted_op(method):
     assert sum(op == PLANTED["high"] for op in ops) >= 5, result.arch
 
 
-@pytest.mark.parametrize("method", ["darts", "rf_darts"])
+@pytest.mark.parametrize("method", ["darts"])
 def test_the_found_op_follows_the_plant(method):
     # the control: with the evidence moved to where pooling keeps it, the same search finds pooling everywhere
     found = {kind: search(method, data=planted_task(kind), epochs=20, batch_size=32, arch_lr=0.03,

@@ -125,6 +125,56 @@ def test_rsps_trains_and_selects_inside_its_sub_supernet(monkeypatch):
     assert group.arch in set(similarity_groups(ALL_CELLS, 4)[1])
 
 
+def test_prefix_sharing_shares_the_prefix_and_copies_the_rest():
+    single = build_supernet("nb201", C=4, N=1, seed=0)
+    grouped = build_supernet("nb201", C=4, N=1, seed=1, suffix_copies=3, shared_layers=2)
+    grouped.load_state_dict(grouped.expand_state(single.state_dict()))
+    x = torch.randn(4, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    single.eval()
+    grouped.eval()
+    for copy_index in range(3):  # every copy starts as the one-shot supernet
+        grouped.active_copy = copy_index
+        assert torch.allclose(grouped(x), single(x), atol=1e-6)
+    # a step through copy 1 moves the shared prefix and copy 1's own layers, never copy 0's or copy 2's
+    before = {k: v.clone() for k, v in grouped.state_dict().items()}
+    grouped.train()
+    grouped.active_copy = 1
+    grouped(x).sum().backward()
+    with torch.no_grad():
+        for p in grouped.parameters():
+            if p.grad is not None:
+                p -= 0.1 * p.grad
+    changed = {k for k, v in grouped.state_dict().items() if not torch.equal(v, before[k])}
+    assert any(k.startswith("stem.") or k.startswith("cells.0.") for k in changed)
+    assert any(k.startswith("suffixes.0.") for k in changed)
+    assert not any(k.startswith("suffixes.1.") or k.startswith(("cells.2.", "cells.4.", "classifier.")) for k in changed)
+    with pytest.raises(UsageError, match="shared_layers"):
+        build_supernet("nb201", C=4, N=1, suffix_copies=2, shared_layers=9)
+
+
+def test_rsps_with_prefix_groups_routes_every_path_through_its_group(monkeypatch):
+    m = 4
+    groups = similarity_groups(ALL_CELLS, m)
+    group_of = {a: g for g, members in groups.items() for a in members}
+    routed = []
+    from zeroscore.oneshot.methods import rsps as rsps_module
+
+    original = rsps_module.Rsps.weight_logits
+
+    def recording(self, supernet, x):
+        out = original(self, supernet, x)
+        routed.append((supernet.arch(), supernet.active_copy))
+        return out
+
+    monkeypatch.setattr(rsps_module.Rsps, "weight_logits", recording)
+    shape = {"suffix_copies": m, "shared_layers": 1}
+    search("rsps", data=tensors(), epochs=2, batch_size=8, options={"prefix_groups": m, "candidates": 3},
+           supernet_kwargs=shape, **TINY)
+    assert len(routed) == 8 and all(group_of[a] == g for a, g in routed)
+    with pytest.raises(UsageError, match="suffix_copies=4"):
+        search("rsps", data=tensors(), epochs=1, options={"prefix_groups": m}, **TINY)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # warm start and per-epoch callback
 

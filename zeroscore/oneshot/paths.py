@@ -114,6 +114,12 @@ def path_key(path: Path) -> bytes:
     return b"".join(np.packbits(m).tobytes() for m in path)
 
 
+def _every_nb201_cell(layout: SupernetLayout) -> list[str]:
+    from zeroscore.spaces.nb201.arch import format_arch
+
+    return [format_arch(ops) for ops in itertools.product(layout.op_names, repeat=layout.num_edges)]
+
+
 class PathSampler:
     """Uniform random paths of a whole space or of a part of it -- the reduced weight sharing of a sub-supernet.
 
@@ -123,16 +129,28 @@ class PathSampler:
     * ``group`` ``(m, g)`` (NB201): the ``g``-th of ``m`` similarity groups of all 15,625 cells
       (:func:`zeroscore.oneshot.trust.similarity_groups`, Deeper Insights' grouping by shared op-string prefixes);
       paths are drawn uniformly from the group's cells.
+    * ``joint_groups`` ``m`` (NB201): paths from the whole space, each with the index of its similarity group
+      (:meth:`draw`): prefix sharing, where the groups share the first layers and own the rest (the supernet's
+      ``suffix_copies``).
 
-    Without either, :func:`random_path`. Bad edges, ops or groups are a :class:`UsageError`.
+    Without any, :func:`random_path`. Bad edges, ops or groups are a :class:`UsageError`.
     """
 
-    def __init__(self, layout: SupernetLayout, allowed: dict | None = None, group: Sequence[int] | None = None):
+    def __init__(self, layout: SupernetLayout, allowed: dict | None = None, group: Sequence[int] | None = None,
+                 joint_groups: int | None = None):
         self.layout = layout
         self.allowed_columns: list[list[int]] | None = None
         self.cells: list[str] | None = None
-        if (allowed or group is not None) and _is_darts(layout):
+        self.group_index: dict[str, int] | None = None
+        if (allowed or group is not None or joint_groups) and _is_darts(layout):
             raise UsageError("restricted sampling (allowed ops, similarity groups) is for NB201 supernets only")
+        if joint_groups and (allowed or group is not None):
+            raise UsageError("joint groups (prefix sharing) sample the whole space; give no allowed ops or group")
+        if joint_groups:
+            from .trust import similarity_groups
+
+            groups = similarity_groups(_every_nb201_cell(layout), int(joint_groups), layout.op_names)
+            self.group_index = {a: g for g, members in groups.items() for a in members}
         if allowed and group is not None:
             raise UsageError("give either allowed ops or a similarity group, not both")
         if allowed:
@@ -149,15 +167,12 @@ class PathSampler:
                 columns.append(sorted({layout.op_names.index(o) for o in ops}))
             self.allowed_columns = columns
         if group is not None:
-            from zeroscore.spaces.nb201.arch import format_arch
-
             from .trust import similarity_groups
 
             m, g = (int(v) for v in group)
             if not 0 <= g < m:
                 raise UsageError(f"group must be (m, g) with 0 <= g < m, got {tuple(group)}")
-            every = [format_arch(ops) for ops in itertools.product(layout.op_names, repeat=layout.num_edges)]
-            self.cells = similarity_groups(every, m, layout.op_names)[g]
+            self.cells = similarity_groups(_every_nb201_cell(layout), m, layout.op_names)[g]
 
     @property
     def restricted(self) -> bool:
@@ -171,6 +186,13 @@ class PathSampler:
             return True
         masks = self.layout.single_path_masks(arch)[0]
         return all(bool(masks[e, cols].any()) for e, cols in enumerate(self.allowed_columns))
+
+    def draw(self, rng: np.random.Generator) -> tuple[Path, int]:
+        """A path and the index of its joint group (0 without ``joint_groups``)."""
+        path = self(rng)
+        if self.group_index is None:
+            return path, 0
+        return path, self.group_index[str(path_arch(self.layout, path))]
 
     def __call__(self, rng: np.random.Generator) -> Path:
         if self.cells is not None:

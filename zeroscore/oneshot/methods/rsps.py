@@ -9,6 +9,9 @@ Reduced sharing (NB201): option ``allowed`` ``{edge: [ops]}`` or ``group`` ``(m,
 samples only those cells (:class:`~zeroscore.oneshot.paths.PathSampler`: Few-shot NAS's split, Deeper Insights'
 similarity groups, a supernet shrunk by training-free priors); selection then draws its candidates from the same
 cells. Warm-start a sub-supernet from the one-shot weights with :func:`zeroscore.oneshot.search`'s ``init_state``.
+Prefix sharing: option ``prefix_groups`` ``m`` with a supernet built with ``suffix_copies=m, shared_layers=k``
+(``supernet_kwargs``) trains all ``m`` similarity groups at once, each path through its group's own copy of the
+layers after the shared first ``k``; selection likewise. The path distribution is full sharing's (uniform).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import itertools
 
 import torch
 
+from zeroscore.errors import UsageError
 from zeroscore.spaces.supernet import Supernet
 
 from ..batches import SearchData
@@ -29,21 +33,32 @@ __all__ = ["Rsps"]
 
 class Rsps(Method):
     name = "rsps"
-    OPTIONS = {"candidates": 100, "allowed": None, "group": None}
+    OPTIONS = {"candidates": 100, "allowed": None, "group": None, "prefix_groups": None}
 
     def prepare(self, supernet, rng, generator):
         super().prepare(supernet, rng, generator)
-        self.sample_path = PathSampler(self.layout, self.options.get("allowed"), self.options.get("group"))
+        groups = self.options.get("prefix_groups")
+        if groups and getattr(supernet, "suffix_copies", 1) != int(groups):
+            raise UsageError(f"prefix_groups={groups} needs a supernet with suffix_copies={groups} (supernet_kwargs), "
+                             f"got {getattr(supernet, 'suffix_copies', 1)}")
+        self.sample_path = PathSampler(self.layout, self.options.get("allowed"), self.options.get("group"),
+                                       joint_groups=groups)
+
+    def _draw(self, supernet: Supernet):
+        path, group = self.sample_path.draw(self.rng)
+        if self.options.get("prefix_groups"):
+            supernet.active_copy = group  # the group's own layers after the shared prefix
+        return path
 
     def weight_logits(self, supernet: Supernet, x: torch.Tensor) -> torch.Tensor:
-        supernet.set_op_mask(self.sample_path(self.rng))
+        supernet.set_op_mask(self._draw(supernet))
         return supernet(x)
 
     def derive(self, supernet: Supernet, data: SearchData):
         batches = itertools.cycle(list(data.valid_batches(self.config.eval_batch_size, self.rng)))
         best, images = None, 0
         for _ in range(int(self.options["candidates"])):
-            path = self.sample_path(self.rng)
+            path = self._draw(supernet)
             batch = next(batches)
             acc = evaluate(supernet, [path], batch)[0]
             images += len(batch[1])

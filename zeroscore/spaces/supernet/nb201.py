@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import torch
 import torch.nn as nn
 
-from zeroscore.errors import InvalidArchError
+from zeroscore.errors import InvalidArchError, UsageError
 
 from ..base import seeded
 from ..nb201.arch import CELL_LAYOUT, EDGE_NAMES, EDGES, NB201_OPS, format_arch, parse_arch
@@ -105,6 +106,10 @@ class NB201Supernet(Supernet):
     Layout options reproduce TE-NAS's networks (:attr:`PRESETS`): ``nb201_supernet(C=3, N=1)`` (NTK net) and
     ``nb201_supernet(C=1, N=1, depth=1, use_stem=False, in_channels=1)`` (linear-region net).
     ``depth`` keeps the first ``depth`` layers (cells and reduction blocks) as TE-NAS does.
+    ``suffix_copies=m, shared_layers=k`` (prefix sharing, Deeper Insights): the stem and the first ``k`` layers are
+    shared, everything after them (layers, last activation, classifier) exists ``m`` times; ``active_copy`` picks
+    the copy ``forward`` uses (0, the supernet's own modules, by default). Search cells of copies 1.. are not listed by
+    :meth:`candidate_ops`.
     """
 
     cell_types = NB201Layout.cell_types
@@ -118,7 +123,8 @@ class NB201Supernet(Supernet):
 
     def __init__(self, C: int = 16, N: int = 5, num_classes: int = 10, ops: Sequence[str] | None = None, *,
                  depth: int = -1, use_stem: bool = True, in_channels: int = 3, affine: bool = True,
-                 track_running_stats: bool = True, combine: str = "sum", op_bn: bool | str = False):
+                 track_running_stats: bool = True, combine: str = "sum", op_bn: bool | str = False,
+                 suffix_copies: int = 1, shared_layers: int = 0):
         super().__init__(self.mask_layout(ops), combine)
         if use_stem:
             self.stem: nn.Sequential | None = nn.Sequential(nn.Conv2d(in_channels, C, kernel_size=3, padding=1,
@@ -143,6 +149,35 @@ class NB201Supernet(Supernet):
         self.lastact = nn.Sequential(nn.BatchNorm2d(c_prev), nn.ReLU(inplace=False))
         self.global_pooling = nn.AdaptiveAvgPool2d(1)
         self.classifier = nn.Linear(c_prev, num_classes)
+        self.suffix_copies, self.shared_layers, self.active_copy = int(suffix_copies), int(shared_layers), 0
+        if self.suffix_copies < 1 or not 0 <= self.shared_layers <= len(self.cells):
+            raise UsageError(f"suffix_copies must be >= 1 and shared_layers between 0 and {len(self.cells)}, got "
+                             f"{suffix_copies} and {shared_layers}")
+        # copies 1.. of everything after the shared prefix (copy 0 is the supernet's own), initialised identically
+        self.suffixes = nn.ModuleList(
+            nn.ModuleDict({"cells": copy.deepcopy(self.cells[self.shared_layers:]),
+                           "lastact": copy.deepcopy(self.lastact), "classifier": copy.deepcopy(self.classifier)})
+            for _ in range(self.suffix_copies - 1))
+
+    def _suffix(self) -> tuple[Sequence[nn.Module], nn.Module, nn.Module]:
+        if not 0 <= self.active_copy < self.suffix_copies:
+            raise UsageError(f"active_copy must be between 0 and {self.suffix_copies - 1}, got {self.active_copy}")
+        if self.active_copy == 0:
+            return list(self.cells)[self.shared_layers:], self.lastact, self.classifier
+        own = cast(nn.ModuleDict, self.suffixes[self.active_copy - 1])
+        return list(cast(nn.ModuleList, own["cells"])), own["lastact"], own["classifier"]
+
+    def expand_state(self, state: dict) -> dict:
+        """The state dict of this supernet from that of the same supernet without suffix copies: every copy starts
+        from the given suffix (Deeper Insights' prefix sharing warm-started from the one-shot weights)."""
+        out = dict(state)
+        layers = {f"cells.{j}.": f"cells.{j - self.shared_layers}." for j in range(self.shared_layers, len(self.cells))}
+        for i in range(self.suffix_copies - 1):
+            for key, value in state.items():
+                for old, new in [*layers.items(), ("lastact.", "lastact."), ("classifier.", "classifier.")]:
+                    if key.startswith(old):
+                        out[f"suffixes.{i}.{new}{key[len(old):]}"] = value.clone()
+        return out
 
     @classmethod
     def mask_layout(cls, ops: Sequence[str] | None = None) -> NB201Layout:
@@ -150,13 +185,14 @@ class NB201Supernet(Supernet):
 
     def _forward(self, x, keep, weights):
         feature = self.stem(x) if self.stem is not None else x
-        for cell in self.cells:
+        suffix, lastact, classifier = self._suffix()
+        for cell in [*list(self.cells)[:self.shared_layers], *suffix]:
             if isinstance(cell, _SearchCell):
                 feature = cell(feature, keep[0], self.combine, None if weights is None else weights[0])
             else:
                 feature = cell(feature)
-        out = self.global_pooling(self.lastact(feature))
-        return self.classifier(out.flatten(1))
+        out = self.global_pooling(lastact(feature))
+        return classifier(out.flatten(1))
 
 
 def nb201_supernet(C: int = 16, N: int = 5, num_classes: int = 10, ops: Sequence[str] | None = None,
