@@ -173,6 +173,7 @@ class PathSampler:
             if not 0 <= g < m:
                 raise UsageError(f"group must be (m, g) with 0 <= g < m, got {tuple(group)}")
             self.cells = similarity_groups(_every_nb201_cell(layout), m, layout.op_names)[g]
+            self._cell_set = set(self.cells)
 
     @property
     def restricted(self) -> bool:
@@ -181,7 +182,7 @@ class PathSampler:
     def contains(self, arch: Any) -> bool:
         """Whether ``arch`` (an NB201 cell string) is a path this sampler can draw."""
         if self.cells is not None:
-            return str(arch) in set(self.cells)
+            return str(arch) in self._cell_set
         if self.allowed_columns is None:
             return True
         masks = self.layout.single_path_masks(arch)[0]

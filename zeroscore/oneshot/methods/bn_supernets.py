@@ -149,6 +149,12 @@ def op_spectra(supernet: Supernet, x: torch.Tensor, generator: torch.Generator, 
     return pd.DataFrame(rows)
 
 
+def _finite(value) -> float | None:
+    """A float for JSON: ``None`` for an infinite or missing value (``none``'s isometry gap, an op no path used)."""
+    value = float(value)
+    return value if math.isfinite(value) else None
+
+
 class BnOnly(Rsps):
     """The plain BN-only supernet (see the module docstring): RSPS training of the BatchNorm affine parameters."""
 
@@ -251,9 +257,10 @@ class DiNas(BnOnly):
             "arch_val_loss": str(path_arch(self.layout, cells["val_loss"])),
             "arch_gamma": str(path_arch(self.layout, cells["gamma"])),
             "threshold": float(self.options["threshold"]),
-            "op_spectra": [{"edge": e, "op": o, **{c: float(v) for c, v in r.items()}}
+            "op_spectra": [{"edge": e, "op": o, **{c: _finite(v) for c, v in r.items()}}
                            for (e, o), r in spectra.iterrows()],
-            "op_val_loss": mean_loss.tolist(), "op_gamma": gamma.tolist(),
+            "op_val_loss": [[_finite(v) for v in row] for row in mean_loss],
+            "op_gamma": [[_finite(v) for v in row] for row in gamma],
             "images": images,
         }
         return chosen, details
