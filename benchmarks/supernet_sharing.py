@@ -68,8 +68,8 @@ def run_seed(args, seed: int) -> None:
     common = dict(root=args.data, seed=seed, channels=args.channels, cells=args.depth, device=args.device)
     BASE_EPOCHS, EXTRA_EPOCHS = args.base_epochs, args.extra_epochs
 
-    def done(name: str) -> bool:
-        return (folder / f"{name}.csv").exists()
+    def done(name: str) -> bool:  # finished, or not asked for (--only)
+        return (folder / f"{name}.csv").exists() or name not in args.only
 
     def record(name: str, accs: dict[str, float], info: dict) -> None:
         (folder / f"{name}.json").write_text(json.dumps(info, indent=1, default=str))
@@ -450,6 +450,7 @@ def _plots(rankings, epoch_taus, truth, folder: Path) -> list[tuple[str, str]]:
 
 
 def main(argv=None) -> int:
+    global RUNS  # the results folder every function reads (--runs)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     p.add_argument("--cells", type=int, default=200)
@@ -470,10 +471,11 @@ def main(argv=None) -> int:
     p.add_argument("--runs", default=str(RUNS), help="folder of the per-seed results and checkpoints")
     p.add_argument("--data", default=None)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--only", nargs="+", default=list(VARIANTS), choices=VARIANTS,
+                   help="variants to run (default: all; base is always loaded, the others start from it)")
     p.add_argument("--report", action="store_true")
     p.add_argument("--out", default="benchmarks/results/supernet_sharing.md")
     args = p.parse_args(argv)
-    global RUNS
     RUNS = Path(args.runs)
     if args.report:
         print(report(args))
