@@ -219,7 +219,7 @@ def _info(seed: int, name: str) -> dict:
 
 def report(args) -> str:
     from zeroscore.analysis.stats import kendall
-    from zeroscore.oneshot.trust import combine_rankings, gt_tau_last_k, ranking_quality, s_tau
+    from zeroscore.oneshot.trust import combine_rankings, gt_tau_last_k, ranking_quality, s_tau, top_n_rank
     from zeroscore.truth import load
 
     b, e = args.base_epochs, args.extra_epochs
@@ -233,14 +233,15 @@ def report(args) -> str:
             if acc is None or acc.notna().sum() < 3:  # too few cells to rank (toy runs)
                 continue
             rankings[(name, seed)] = acc
-            q = ranking_quality(acc, truth, bootstrap=0).iloc[0]
+            q = ranking_quality(acc, truth, bootstrap=1000, seed=0).iloc[0]
             best = acc.idxmax()
             info = _info(seed, name)
             # the method's own pick (RSPS: best of 100 random cells on one batch each; DI-NAS: module selection);
             # the split variants have none of their own: their best one-shot cell
             selected = info.get("arch", best)
             rows.append({"selected_acc": truth.get(selected, np.nan), "variant": name, "seed": seed,
-                         "n": int(q["n"]), "kendall": q["kendall"],
+                         "n": int(q["n"]), "kendall": q["kendall"], "kendall_lo": q["kendall_lo"],
+                         "kendall_hi": q["kendall_hi"], "tnr10": top_n_rank(acc, truth, 10),
                          "spearman": q["spearman"], "kendall_top10": q["kendall_top"],
                          "precision_top5": q["precision_top5"], "best_true_rank": int(q["best_true_rank"]),
                          "best_cell_acc": truth[best], "wall": info.get("wall_seconds", np.nan)})
@@ -293,11 +294,14 @@ def report(args) -> str:
                      f"{', '.join(str(r) for r in sub.best_true_rank)} | "
                      f"{sub.best_cell_acc.mean():.2f} +- {sub.best_cell_acc.std(ddof=0):.2f} | "
                      f"{sub.selected_acc.mean():.2f} +- {sub.selected_acc.std(ddof=0):.2f} | {sub.wall.mean():.0f} |")
-    lines += ["", "Per seed:", "", "| variant | seed | n | tau | Spearman | tau top 10 % | prec. top 5 % | "
-              "best one-shot cell: true rank / test acc |", "|---|---|---|---|---|---|---|---|"]
+    lines += ["", "Per seed (Kendall tau with its 95 % bootstrap CI, 1,000 resamples; TnR: best true rank among the "
+              "supernet's top 10):", "",
+              "| variant | seed | n | tau [95 % CI] | Spearman | tau top 10 % | prec. top 5 % | TnR (n=10) | "
+              "best one-shot cell: true rank / test acc |", "|---|---|---|---|---|---|---|---|---|"]
     for r in table.itertuples():
-        lines.append(f"| {r.variant} | {r.seed} | {r.n} | {r.kendall:.3f} | {r.spearman:.3f} | {r.kendall_top10:.3f} "
-                     f"| {r.precision_top5:.3f} | {r.best_true_rank} / {r.best_cell_acc:.2f} |")
+        lines.append(f"| {r.variant} | {r.seed} | {r.n} | {r.kendall:.3f} [{r.kendall_lo:.3f}, {r.kendall_hi:.3f}] | "
+                     f"{r.spearman:.3f} | {r.kendall_top10:.3f} | {r.precision_top5:.3f} | {r.tnr10} | "
+                     f"{r.best_true_rank} / {r.best_cell_acc:.2f} |")
 
     # same cells: the prior's part of the space, ranked by the full-sharing supernet
     lines += ["", "## Training-free priors", ""]
