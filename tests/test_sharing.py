@@ -331,7 +331,7 @@ def test_the_sharing_benchmark_runs_resumes_and_reports(data_root, tmp_path):
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
     common = ["--seeds", "0", "--runs", str(tmp_path / "runs"), "--base", str(tmp_path / "base"), "--channels", "2",
-              "--base-epochs", "1", "--extra-epochs", "5", "--groups", "5", "--cells", "12", "--epoch-cells", "4",
+              "--base-epochs", "1", "--extra-epochs", "2", "--groups", "2", "--cells", "12", "--epoch-cells", "4",
               "--max-images", "64", "--threads", "1"]
     assert bench.main(common) == 0
     written = {p.name for p in (tmp_path / "runs" / "seed0").glob("*.csv")}
