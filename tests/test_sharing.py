@@ -345,3 +345,8 @@ def test_the_sharing_benchmark_runs_resumes_and_reports(data_root, tmp_path):
     for variant in bench.VARIANTS:
         assert f"| {variant} |" in text
     assert "DI-NAS (reconstruction)" in text and "Combination" in text
+
+
+def test_di_nas_on_a_darts_supernet_is_a_clear_error():
+    with pytest.raises(UsageError, match="NB201"):
+        search("di_nas", "darts", data=tensors(8), epochs=1, batch_size=8, channels=4, cells=3)

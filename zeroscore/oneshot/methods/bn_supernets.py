@@ -180,6 +180,8 @@ class DiNas(BnOnly):
             raise UsageError(f"di_nas selection must be 'val_loss' or 'gamma', got {self.options['selection']!r}")
 
     def prepare(self, supernet, rng, generator):
+        if len(supernet.layout.cell_types) != 1:
+            raise UsageError("di_nas's per-edge module selection is implemented for NB201 supernets (one cell type)")
         isometric_init(supernet, generator)
         super().prepare(supernet, rng, generator)
 
@@ -234,13 +236,15 @@ class DiNas(BnOnly):
         gamma = self._gamma(supernet)
 
         allowed = self.sample_path.allowed_columns
-        cells = {}
+        cells, unconditioned = {}, set()
         for rule, score in (("val_loss", -mean_loss), ("gamma", np.nan_to_num(gamma, nan=-np.inf))):
             choice = []
             for e in range(self.layout.num_edges):
                 candidates = allowed[e] if allowed is not None else list(range(self.layout.num_ops))
                 conditioned = [o for o in candidates if gaps[e, o] <= float(self.options["threshold"])]
-                pool = conditioned or candidates  # nothing conditioned: fall back to every candidate (reported)
+                if not conditioned:  # fall back to every candidate, and say so
+                    unconditioned.add(self.layout.edge_names[e])
+                pool = conditioned or candidates
                 choice.append(max(pool, key=lambda o: (score[e, o], -o)))
             path = [np.zeros(shape, dtype=bool)]
             path[0][np.arange(self.layout.num_edges), choice] = True
@@ -257,6 +261,7 @@ class DiNas(BnOnly):
             "arch_val_loss": str(path_arch(self.layout, cells["val_loss"])),
             "arch_gamma": str(path_arch(self.layout, cells["gamma"])),
             "threshold": float(self.options["threshold"]),
+            "edges_without_conditioned_op": sorted(unconditioned),
             "op_spectra": [{"edge": e, "op": o, **{c: _finite(v) for c, v in r.items()}}
                            for (e, o), r in spectra.iterrows()],
             "op_val_loss": [[_finite(v) for v in row] for row in mean_loss],
