@@ -44,7 +44,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from zeroscore.errors import UsageError
-from zeroscore.indicators._isometry import isometry_gap, jacobian_moments
+from zeroscore.indicators._isometry import _haar_frame, isometry_gap, jacobian_moments
 from zeroscore.spaces.supernet import MixedOp, Supernet
 
 from ..paths import path_arch
@@ -59,9 +59,7 @@ CRITICAL_GAIN = math.sqrt(2.0)
 
 def _orthogonal(rows: int, cols: int, generator: torch.Generator) -> torch.Tensor:
     """A ``(rows, cols)`` matrix with orthonormal rows or columns (whichever are fewer), Haar distributed."""
-    g = torch.randn(max(rows, cols), min(rows, cols), generator=generator, dtype=torch.float64)
-    q, r = torch.linalg.qr(g)
-    q = q * torch.sign(torch.diagonal(r))
+    q = _haar_frame(max(rows, cols), min(rows, cols), generator)
     return (q if rows >= cols else q.T).float()
 
 
