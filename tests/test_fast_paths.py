@@ -111,3 +111,53 @@ def test_relu_calls_frozen_layers_and_eval_mode_do_not_change_values(name):
     assert (a.errors.get(name) is None) == (b.errors.get(name) is None), (a.errors, b.errors)
     if a.errors.get(name) is None:
         assert a[name] == pytest.approx(b[name], rel=1e-6, abs=1e-9) or (math.isinf(a[name]) and a[name] == b[name])
+
+
+def test_ntk_routes_benchmark_runs_and_every_exact_route_is_the_same_jacobian(data_root, tmp_path):
+    """``benchmarks/ntk_routes.py`` end to end on one cell at a tiny batch: every exact route gives TE-NAS's
+    Jacobian to float32 precision, the frozen-statistics approximation does not (it is another matrix)."""
+    routes = _load("ntk_routes")
+    out = tmp_path / "routes.md"
+    assert routes.main(["--cells", "1", "--batch-size", "4", "--threads", "1", "--out", str(out)]) == 0
+    rows = {line.split(" | ")[0].strip("| "): line.split(" | ") for line in out.read_text().splitlines()
+            if line.startswith("| ") and "route" not in line}
+    assert set(rows) == set(routes.ROUTES)
+    for route, cells in rows.items():
+        error = float(cells[3])
+        assert (error > 1e-2) if "approximation" in route else (error < 1e-3), (route, error)
+
+
+class _CountingNet(nn.Module):
+    """Counts its forward calls in a list its private copies share."""
+
+    def __init__(self, calls: list):
+        super().__init__()
+        self.body = _TiedNet(functional=False)
+        self.calls = calls
+
+    def __deepcopy__(self, memo):
+        new = _CountingNet.__new__(_CountingNet)
+        memo[id(self)] = new
+        new.__dict__.update({k: v if k == "calls" else copy.deepcopy(v, memo) for k, v in self.__dict__.items()})
+        return new
+
+    def forward(self, x):
+        self.calls.append(1)
+        return self.body(x)
+
+
+@pytest.mark.parametrize("names, passes", [
+    (["grad_norm", "snip", "plain", "fisher"], 1),  # one forward/backward for all four, whatever the order
+    (["fisher", "plain", "snip", "grad_norm"], 1),
+    (["grad_norm", "snip", "plain"], 1),  # without fisher: the plain pass, still shared
+    (["grad_norm"], 1),
+])
+def test_loss_gradient_indicators_share_one_pass(names, passes):
+    x, y = _batch()
+    calls: list = []
+    torch.manual_seed(0)
+    model = _CountingNet(calls)
+    together = zeroscore.score(model, x, y, indicators=names, seed=0)
+    assert len(calls) == passes, calls
+    for name in names:  # the same values as each scored alone
+        assert together[name] == zeroscore.score(model, x, y, indicators=[name], seed=0)[name]

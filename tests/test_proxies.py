@@ -391,6 +391,20 @@ def test_swap_counts_distinct_neuron_patterns(vec_batch):
         len(patterns) * math.exp(-((p - 0.1) ** 2) / 2.0))
 
 
+
+@pytest.mark.parametrize("samples", [1, 5, 16, 20, 21, 62, 63, 70])
+def test_swap_pattern_count_is_the_distinct_column_count(samples):
+    """Every counting route (bincount of integer keys, sort of int64 keys, bit-packed rows) against
+    ``torch.unique(dim=1)`` of the concatenated codes, with planted duplicate and constant columns."""
+    from zeroscore.indicators.swap import count_distinct_columns
+
+    g = torch.Generator().manual_seed(samples)
+    codes = [torch.rand(samples, 6, 5, 5, generator=g) < p for p in (0.5, 0.9, 0.1)]
+    codes += [codes[0].reshape(samples, -1)[:, :40].clone(), torch.zeros(samples, 3, dtype=torch.bool),
+              torch.ones(samples, 2, dtype=torch.bool)]
+    full = torch.cat([c.reshape(samples, -1) for c in codes], dim=1)
+    assert count_distinct_columns(codes) == torch.unique(full, dim=1).shape[1]
+
 def test_swap_reference_protocol_averages_gaussian_reinitialisations(vec_batch):
     """The default: the first 16 inputs, 32 re-initialisations with N(0, 1) weights, the mean count."""
     from zeroscore._copies import reinitialize

@@ -125,6 +125,37 @@ def test_a_model_that_cannot_be_copied_names_the_module(batch):
         zeroscore.score(model, x, indicators=["naswot"])
 
 
+
+def test_private_copy_is_a_deepcopy_in_every_way_scoring_sees():
+    from zeroscore._copies import private_copy
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Flatten(), nn.LazyLinear(2))
+    model(torch.randn(2, 3, 6, 6))
+    model[0].weight.requires_grad_(False)
+    model[0].weight.data = model[0].weight.data.contiguous(memory_format=torch.channels_last)
+    model.twin = nn.Linear(2, 2)
+    model.twin2 = nn.Linear(2, 2)
+    model.twin2.weight = model.twin.weight  # tied weights stay tied in the copy
+    model[1].running_mean.tag = "carries an attribute"  # tensors with Python state: copy.deepcopy
+    model[1].register_buffer("scratch", torch.ones(2), persistent=False)
+    model[0].weight.grad = torch.ones_like(model[0].weight)
+    copy = private_copy(model)
+    for (name, a), (_, b) in zip(list(model.named_parameters()) + list(model.named_buffers()),
+                                 list(copy.named_parameters()) + list(copy.named_buffers())):
+        assert type(a) is type(b) and a.requires_grad == b.requires_grad, name
+        assert torch.equal(a, b) and a.data_ptr() != b.data_ptr(), name
+        assert a.is_contiguous(memory_format=torch.channels_last) == b.is_contiguous(
+            memory_format=torch.channels_last), name
+    assert copy.twin2.weight is copy.twin.weight
+    assert copy[1].running_mean.tag == "carries an attribute"
+    assert copy[1]._non_persistent_buffers_set == {"scratch"}
+    assert copy[1]._non_persistent_buffers_set is not model[1]._non_persistent_buffers_set
+    assert copy[0].weight.grad is None  # scoring clears gradients anyway
+    assert copy[0].padding == model[0].padding and copy[0]._reversed_padding_repeated_twice == \
+        model[0]._reversed_padding_repeated_twice
+    x = torch.randn(2, 3, 6, 6)
+    assert torch.equal(copy.eval()(x), model.eval()(x))
+
 # ---------------------------------------------------------------------------------------------------------------
 # 9. bad numbers in: one clear error up front (or NaN with a reason)
 

@@ -4,6 +4,7 @@ score re-initialised networks)."""
 from __future__ import annotations
 
 import copy
+from collections import OrderedDict
 from typing import Any
 
 import torch
@@ -45,10 +46,46 @@ def private_copy(model: nn.Module) -> nn.Module:
 _ATOMIC = (int, float, bool, str, type(None), complex, bytes)
 
 
-def _plainly_copyable(module: nn.Module) -> bool:
-    cls = type(module)
-    return all(getattr(cls, hook, None) is getattr(nn.Module, hook, None)
-               for hook in ("__deepcopy__", "__reduce_ex__", "__reduce__", "__getstate__", "__setstate__"))
+_PLAINLY_COPYABLE: dict[type, bool] = {}
+
+
+def _plainly_copyable(cls: type) -> bool:
+    """No custom copying protocol, except torch.nn's own ``__setstate__`` overrides (``_ConvNd``, ``BatchNorm``...),
+    which only fill in attributes missing from old pickles: a direct copy of ``__dict__`` is what they rebuild.
+    (Per class, cached: it is asked for every module of every copy.)"""
+    known = _PLAINLY_COPYABLE.get(cls)
+    if known is None:
+        known = _PLAINLY_COPYABLE[cls] = _copies_plainly(cls)
+    return known
+
+
+def _copies_plainly(cls: type) -> bool:
+    for hook in ("__deepcopy__", "__reduce_ex__", "__reduce__", "__getstate__", "__setstate__"):
+        impl = getattr(cls, hook, None)
+        if impl is getattr(nn.Module, hook, None):
+            continue
+        if hook == "__setstate__" and getattr(impl, "__module__", "").startswith("torch.nn.modules."):
+            continue
+        return False
+    return True
+
+
+def _copy_tensor(t: torch.Tensor, memo: dict[int, Any]) -> torch.Tensor:
+    """``copy.deepcopy`` of a plain dense parameter or buffer without its ``.grad`` (scoring clears gradients
+    anyway): a clone, in the same memory format, kept shared through ``memo``. ``Tensor.__deepcopy__`` goes
+    through the storage and the pickling protocol, about ten times slower on the small tensors of NAS networks.
+    Anything else (subclasses, tensors carrying Python attributes, sparse, quantized) gets ``copy.deepcopy``."""
+    if id(t) in memo:
+        return memo[id(t)]
+    if (type(t) not in (torch.Tensor, nn.Parameter) or not t.is_leaf or t.layout != torch.strided
+            or t.is_quantized or t.__dict__):
+        return copy.deepcopy(t, memo)
+    with torch.no_grad():
+        data = t.clone()
+    new = nn.Parameter(data, requires_grad=t.requires_grad) if type(t) is nn.Parameter else \
+        data.requires_grad_(t.requires_grad)
+    memo[id(t)] = new
+    return new
 
 
 def _copy_module(module: nn.Module, memo: dict[int, Any]) -> nn.Module:
@@ -58,20 +95,26 @@ def _copy_module(module: nn.Module, memo: dict[int, Any]) -> nn.Module:
     reduces and reconstructs every object it holds, which cost tens of milliseconds per call on NB201 networks."""
     if id(module) in memo:
         return memo[id(module)]
-    if not _plainly_copyable(module):
+    cls = type(module)
+    if not _plainly_copyable(cls):
         return copy.deepcopy(module, memo)
-    new = object.__new__(type(module))
+    new = object.__new__(cls)
     memo[id(module)] = new
     state = {}
     for key, value in module.__dict__.items():
-        if key == "_modules":
+        kind = type(value)
+        if kind in _ATOMIC:
+            state[key] = value  # immutable: nothing to copy (flags, names)
+        elif key == "_modules":
             state[key] = {n: None if m is None else _copy_module(m, memo) for n, m in value.items()}
         elif key in ("_parameters", "_buffers"):
-            state[key] = {n: None if t is None else copy.deepcopy(t, memo) for n, t in value.items()}
-        elif isinstance(value, dict) and not value:  # the dozen (mostly empty) hook dicts of every module
-            state[key] = type(value)()
-        elif type(value) in _ATOMIC or (type(value) is tuple and all(type(v) in _ATOMIC for v in value)):
-            state[key] = value  # immutable: nothing to copy (kernel sizes, flags, names)
+            state[key] = {n: None if t is None else _copy_tensor(t, memo) for n, t in value.items()}
+        elif (kind is dict or kind is OrderedDict) and not value:  # the dozen (mostly empty) hook dicts
+            state[key] = kind()
+        elif kind is tuple and all(type(v) in _ATOMIC for v in value):
+            state[key] = value  # kernel sizes, strides
+        elif type(value) in (set, list) and all(type(v) in _ATOMIC for v in value):
+            state[key] = type(value)(value)  # non-persistent buffer names, conv paddings
         else:
             state[key] = copy.deepcopy(value, memo)
     new.__dict__.update(state)

@@ -12,6 +12,8 @@ every convolution and ``nn.Linear``), so every such indicator sums over the same
 
 from __future__ import annotations
 
+import itertools
+import operator
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -162,6 +164,7 @@ _HOOK_DICTS = (
     "_forward_pre_hooks_with_kwargs", "_backward_hooks", "_backward_pre_hooks", "_state_dict_hooks",
     "_state_dict_pre_hooks", "_load_state_dict_pre_hooks", "_load_state_dict_post_hooks",
 )
+_hook_dicts_of = operator.itemgetter(*_HOOK_DICTS)
 
 
 def _defining_hook_types() -> tuple[type, ...]:
@@ -213,7 +216,12 @@ def walk(model: nn.Module) -> tuple[tuple, tuple, list[tuple[str, torch.Tensor]]
     for name, m in modules:
         structure.append((name, type(m)))
         state = m.__dict__
-        hooks.append(tuple(tuple(state[a]) if a in state else () for a in _HOOK_DICTS))
+        try:
+            dicts = _hook_dicts_of(state)
+        except KeyError:  # a module built without some of them (older torch, hand-made state)
+            dicts = tuple(state.get(a, {}) for a in _HOOK_DICTS)
+        # () for the common module without any hook: this walk runs after every indicator
+        hooks.append(tuple(tuple(d) for d in dicts) if any(dicts) else ())
         prefix = f"{name}." if name else ""
         for group in (state["_parameters"], state["_buffers"]):
             for local, t in group.items():
@@ -231,7 +239,7 @@ def hook_keys(model: nn.Module) -> dict[str, tuple]:
 def remove_hooks_except(model: nn.Module, keep: dict[str, tuple]) -> None:
     """Remove every hook whose key is not in ``keep`` (a :func:`hook_keys` snapshot)."""
     for name, m in model.named_modules():
-        kept = keep.get(name, ((),) * len(_HOOK_DICTS))
+        kept = keep.get(name) or ((),) * len(_HOOK_DICTS)
         for attr, keys in zip(_HOOK_DICTS, kept):
             d = getattr(m, attr, None)
             if isinstance(d, dict):
@@ -273,6 +281,6 @@ def no_global_module_hooks() -> Iterator[None]:
 
 
 def model_device(model: nn.Module) -> torch.device:
-    for t in list(model.parameters()) + list(model.buffers()):
+    for t in itertools.chain(model.parameters(), model.buffers()):  # lazily: only the first is needed
         return t.device
     return torch.device("cpu")

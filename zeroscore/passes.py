@@ -42,17 +42,30 @@ def loss_gradients(probe: Probe, train: bool = True, pattern: str = "*") -> Orde
     probe.labels()
 
     def run():
+        # plain autograd on leaf copies: on CPU faster than torch.func.grad's per-op wrapping (as in the passes below)
         f = probe.functional(train)
-        return OrderedDict(torch.func.grad(lambda p: probe.cross_entropy(f(p, probe.inputs)))(probe.params("*")))
+        leaves = OrderedDict((n, p.clone().requires_grad_(True)) for n, p in probe.params("*").items())
+        with torch.enable_grad():
+            grads = torch.autograd.grad(probe.cross_entropy(f(leaves, probe.inputs)), list(leaves.values()),
+                                        allow_unused=True)
+        return OrderedDict((n, torch.zeros_like(p) if g is None else g.detach())
+                           for (n, p), g in zip(leaves.items(), grads))
 
     grads = probe.cached(("loss_gradients", train), run)
     return OrderedDict((n, g) for n, g in grads.items() if fnmatch.fnmatchcase(n, pattern))
 
 
+#: indicators that read :func:`layer_output_products` (see :func:`shared_loss_gradients`)
+CHANNEL_PRODUCT_USERS = frozenset({"fisher"})
+
+
 def shared_loss_gradients(probe: Probe, train: bool) -> OrderedDict[str, torch.Tensor]:
-    """The loss gradients, computed in the pass that also gives Fisher's channel products, so ``grad_norm``,
-    ``snip``, ``plain``, ``grasp`` and ``fisher`` share one forward/backward whatever order they run in."""
-    layer_output_products(probe, train)
+    """The loss gradients; computed in the pass that also gives Fisher's channel products when ``fisher`` is among
+    the indicators of this ``score`` call (``probe.planned``), so ``grad_norm``, ``snip``, ``plain`` and ``fisher``
+    share one forward/backward whatever order they run in. Without it the plain pass (recording every layer's
+    output and gradient cost ~8 % more, for nothing)."""
+    if probe.planned & CHANNEL_PRODUCT_USERS or probe.peek(("layer_output_products", train)) is not None:
+        layer_output_products(probe, train)
     return loss_gradients(probe, train)
 
 
@@ -82,9 +95,11 @@ def sum_logit_jacobian(probe: Probe, train: bool = True, pattern: str = "*weight
     Row ``i`` is ``d sum_k f_k(x_i) / d theta`` with the whole batch in one forward pass (so BatchNorm in train mode
     uses the batch statistics, as in TE-NAS, where each sample's logits are back-propagated from the same batched
     forward). Exact either way; the route is picked per device by measurement: on a CPU one backward per sample
-    (:func:`sum_logit_jacobian_loop`: at batch 64 on NB201 cells ``torch.func.jacrev``'s vectorised vjps took about
-    twice as long, memory-bound on (chunk x batch) activations); on a GPU ``jacrev`` with chunked vectorised vjps
-    (the loop would leave the device idle between small kernels).
+    (:func:`sum_logit_jacobian_loop`); on a GPU ``jacrev`` with chunked vectorised vjps (the loop would leave the
+    device idle between small kernels). ``benchmarks/results/ntk_routes_cpu.md`` times every exact CPU route at
+    batch 64 on NB201 cells: ``jacrev`` 0.77x the loop, batched cotangents and channels-last 1.0-1.06x (channels-last
+    also moved the condition number by 4e-3): with train-mode BatchNorm each sample's cotangent is dense over the
+    batch, so every exact route is one full backward per sample and only the kernels' scheduling differs.
 
     ``batch_stats="frozen"`` holds BatchNorm's batch statistics fixed (recorded in one forward of the batch), so the
     samples no longer interact and all rows come from one vectorised per-sample backward (``vmap(grad)``): about

@@ -69,6 +69,9 @@ class Probe:
         self._targets0 = _checked_targets(targets, self._inputs0.shape[0], self.device)
         self.targets = None if self._targets0 is None else self._targets0.clone()
         self._labels_checked = False
+        #: names of the indicators the current ``score`` call computes (set by the scorer): a pass that could be
+        #: shared with a later indicator is computed in its shared form only when that indicator is coming
+        self.planned: frozenset[str] = frozenset()
         self._cache: dict[Any, Any] = {}
         self._param_sets: dict[Any, OrderedDict[str, torch.Tensor]] = {}
         self._adopt(self._fresh_copy())
@@ -77,17 +80,18 @@ class Probe:
     def _fresh_copy(self) -> nn.Module:
         copy = _copies.private_copy(self._source)
         _nn.strip_user_hooks(copy)
-        if any(t.device != self.device for t in copy.parameters()) or any(
-                t.device != self.device for t in copy.buffers()):
-            copy.to(self.device)
         return copy
 
     def _adopt(self, model: nn.Module) -> None:
         self.model = model
         self._structure, self._hooks, tensors, self._modules = _nn.walk(model)
+        if any(t.device != self.device for _, t in tensors):
+            model.to(self.device)
+            self._structure, self._hooks, tensors, self._modules = _nn.walk(model)
         self._pristine_state = {name: t.detach().clone() for name, t in tensors}
         self._live_state = tensors
         self._pristine_training = [m.training for _, m in self._modules]
+        self._parameters = [t for _, t in tensors if isinstance(t, nn.Parameter)]
 
     def restore(self) -> None:
         """Put the private copy and the batch back to their pristine state (see the module docstring)."""
@@ -99,12 +103,11 @@ class Probe:
             if hooks != self._hooks:
                 _nn.remove_hooks_except(self.model, dict(zip((n for n, _ in self._modules), self._hooks)))
             with torch.no_grad():
-                for name, t in self._live_state:
-                    t.data.copy_(self._pristine_state[name])
-            for (_, m), training in zip(self._modules, self._pristine_training):
-                m.training = training
-        for p in self.model.parameters():
-            p.grad = None
+                _copy_all([t.data for _, t in self._live_state], [self._pristine_state[n] for n, _ in self._live_state])
+            self._reset_training_flags()
+        for p in self._parameters:
+            if p.grad is not None:
+                p.grad = None
         if self.inputs.shape != self._inputs0.shape or not torch.equal(self.inputs, self._inputs0):
             self.inputs = self._inputs0.clone()
         if self._targets0 is not None and (self.targets is None or self.targets.shape != self._targets0.shape
@@ -118,7 +121,11 @@ class Probe:
         try:
             yield self.model
         finally:
-            for (_, m), training in zip(self._modules, self._pristine_training):
+            self._reset_training_flags()
+
+    def _reset_training_flags(self) -> None:
+        for (_, m), training in zip(self._modules, self._pristine_training):
+            if m.training != training:  # nn.Module.__setattr__ is slow: hundreds of modules per restore
                 m.training = training
 
     # ------------------------------------------------------------------ basics
@@ -135,6 +142,11 @@ class Probe:
         if key not in self._cache:
             self._cache[key] = fn()
         return self._cache[key]
+
+    def peek(self, key: Any) -> Any:
+        """What :meth:`cached` holds under ``key``, or ``None``: for a pass that can reuse a shared result when an
+        earlier indicator computed it, and is cheaper computed its own way when not."""
+        return self._cache.get(key)
 
     def clear_cache(self) -> None:
         """Forget the memoised passes (to free memory; they are recomputed on demand)."""
@@ -201,7 +213,10 @@ class Probe:
                 seed = self.derived_seed("init", init, *([repeat] if repeat else [])) if init else \
                     self.derived_seed("reinit", repeat)
                 _copies.reinitialize(source, init or "reset", seed)
-            self._param_sets[key] = OrderedDict((n, p.detach().clone()) for n, p in source.named_parameters())
+            # a re-initialised source is a private copy already: its tensors need no second clone
+            fresh = source is not self.model
+            self._param_sets[key] = OrderedDict((n, p.detach() if fresh else p.detach().clone())
+                                                for n, p in source.named_parameters())
         out = OrderedDict((n, p) for n, p in self._param_sets[key].items() if fnmatch.fnmatchcase(n, pattern))
         if not out:
             raise ValueError(f"no parameter name matches {pattern!r}")
@@ -254,6 +269,20 @@ class Probe:
             yield
 
 
+def _copy_all(targets: list[torch.Tensor], sources: list[torch.Tensor]) -> None:
+    """``t.copy_(s)`` for every pair, in one fused call where torch has it (a loop of small copies costs more
+    than the copying on NAS networks)."""
+    foreach_copy = getattr(torch, "_foreach_copy_", None)
+    if foreach_copy is not None:
+        try:
+            foreach_copy(targets, sources)
+            return
+        except (RuntimeError, TypeError):  # mixed devices or dtypes the fused kernel refuses: the plain loop
+            pass
+    for t, s in zip(targets, sources):
+        t.copy_(s)
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # what is refused up front
 
@@ -264,10 +293,11 @@ def check_batch(model: Any, inputs: Any) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(inputs, torch.Tensor):
         raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
-    tensors = list(model.parameters()) + list(model.buffers())
-    if not any(True for _ in model.parameters()):
+    tensors: list[torch.Tensor] = list(model.parameters())
+    if not tensors:
         raise InvalidInputError("the model has no parameters: there is nothing for training-free indicators to "
                                 "score")
+    tensors += list(model.buffers())
     if any(t.is_meta for t in tensors) or inputs.is_meta:
         raise InvalidInputError("the model (or the batch) is on the meta device, which holds shapes but no values; "
                                 "build it on cpu/cuda, or call model.to_empty(device=...) and initialise it")

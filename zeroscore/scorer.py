@@ -191,6 +191,7 @@ class Scorer:
             if probe is None:
                 probe = Probe(model, inputs, targets, seed=self.seed if seed is None else seed, device=self.device,
                               logits=self.logits)
+            probe.planned = frozenset(ind.name for ind in chosen)
             devices = [probe.device] if probe.device.type == "cuda" else []
             bar = _progress(chosen, progress)
             try:

@@ -99,8 +99,6 @@ class LinearRegions(Indicator):
             return float(count_distinct_codes(relu_codes(probe, self.bn_train)))
         gen = probe.generator()
         x = probe.inputs
-        if self.channels is None:
-            probe.forward(self.bn_train)  # the model must run on its real inputs; errors here are real errors
         use_crops = x.dim() == 4
         codes = []
         for _ in range(self.n_batches):
@@ -114,6 +112,9 @@ class LinearRegions(Indicator):
                 except RuntimeError:
                     if self.channels is not None:  # a thin network fed channel-subset crops: no fallback
                         raise
+                    # the model must run on its real inputs: an error there is a real error, raised here (checked
+                    # only now: a forward of the whole batch would cost more than the crops themselves)
+                    probe.forward(self.bn_train)
                     # it runs on the full inputs (checked above) but not on crops (e.g. an MLP over
                     # flattened images): sample near the data by interpolation instead
                     use_crops = False

@@ -11,12 +11,17 @@ from zeroscore.passes import relu_codes
 def naswot_kernel(codes: list[torch.Tensor]) -> torch.Tensor:
     """Hamming-similarity kernel of binary codes: ``K_ij`` = number of units where samples i and j agree.
 
-    ``K = C C^T + (1 - C)(1 - C)^T`` summed over layers, in float64.
+    ``K = C C^T + (1 - C)(1 - C)^T`` summed over layers, in float64. Computed as ``F - r_i - r_j + 2 (C C^T)_ij``
+    (``F`` units, ``r`` the row sums): one product per layer instead of two, in float32, which is exact here (every
+    partial sum is an integer below ``2**24``); layers of ``2**24`` units or more use float64.
     """
     k: torch.Tensor | None = None
     for code in codes:
-        c = code.double()
-        term = c @ c.T + (1 - c) @ (1 - c).T
+        c = code.reshape(code.shape[0], -1)
+        units = c.shape[1]
+        c = c.to(torch.float32 if units < 2 ** 24 else torch.float64)
+        rows = c.sum(dim=1, dtype=torch.float64)
+        term = (c @ c.T).double().mul_(2).add_(units).sub_(rows[:, None]).sub_(rows[None, :])
         k = term if k is None else k + term
     if k is None:
         raise ValueError("no activation codes to build a kernel from")
