@@ -4,7 +4,8 @@
 #
 #   benchmarks/gpu_run.sh PART [SECONDS]
 #
-# PART  nb201: tests/test_gpu.py, benchmarks/speed.py --device cuda, then the three NB201 settings
+# PART  nb201: tests/test_gpu.py, benchmarks/speed.py --device cuda (and --against-references), then the three
+#             NB201 settings
 #       rest:  the three NATS-Bench SSS settings and NB101
 #       topup: the NB201 and SSS settings (or $SETTINGS), resuming $STORE (default runs/gpu_topup.sqlite,
 #              carried in); the rows it scores come back as $OUT/gpu_topup_new.sqlite.gz
@@ -33,6 +34,10 @@ case "$PART" in
     timeout 170 python3 benchmarks/speed.py --cells 6 --threads 1 --device cuda --out "$OUT/speed_gpu.md" \
       > "$OUT/speed_gpu.log" 2>&1
     tail -n 8 "$OUT/speed_gpu.log"
+    # every indicator against its reference algorithm, both on the GPU (issue "Faster than the reference code")
+    timeout 240 python3 benchmarks/speed.py --against-references --cells 3 --batch-size 64 --threads 1 \
+      --device cuda --out "$OUT/speed_vs_reference_gpu.md" > "$OUT/speed_vs_reference_gpu.log" 2>&1
+    tail -n 4 "$OUT/speed_vs_reference_gpu.log"
     SETTINGS=nb201-cifar10,nb201-cifar100,nb201-imagenet16 ;;
   rest) SETTINGS=sss-cifar10,sss-cifar100,sss-imagenet16,nb101-cifar10 ;;
   topup)

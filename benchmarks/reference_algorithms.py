@@ -2,9 +2,9 @@
 
 Each function follows the structure of the paper's published code (module hooks, ``.backward()`` into ``.grad``,
 per-sample Python loops, ``torch.unique``), written here from the papers' and codes' descriptions, not copied.
-They take ``(model, x, y)`` (a freshly built network, a batch and its labels) and return the value; they may
-modify ``model`` (the benchmark passes a copy). ``REFERENCES`` maps indicator names to them; indicators without
-published code (``jacobian_isometry``, ``block_isometry``) have no entry.
+They take ``(model, x, y)`` (a freshly built network, a batch and its labels, on one device: CPU or GPU) and
+return the value; they may modify ``model`` (the benchmark passes a copy). ``REFERENCES`` maps indicator names to
+them; indicators without published code (``jacobian_isometry``, ``block_isometry``) have no entry.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def synflow(model, x, y):
         for p in net.parameters():
             p.abs_()
     net.eval()
-    out = net(torch.ones((1,) + tuple(x.shape[1:]), dtype=torch.float64))
+    out = net(torch.ones((1,) + tuple(x.shape[1:]), dtype=torch.float64, device=x.device))
     out.sum().backward()
     total = sum((m.weight * m.weight.grad).abs().sum() for m in _layers(net))
     return float(torch.log(total))
@@ -168,7 +168,7 @@ def jacov(model, x, y):
     model.train()
     out = model(x)
     out.backward(torch.ones_like(out))
-    jac = x.grad.reshape(x.shape[0], -1).double().numpy()
+    jac = x.grad.reshape(x.shape[0], -1).double().cpu().numpy()
     v = np.linalg.eigvalsh(np.corrcoef(jac))
     k = 1e-5
     return float(-np.sum(np.log(v + k) + 1.0 / (v + k)))
@@ -179,8 +179,8 @@ def epe_nas(model, x, y):
     model.train()
     out = model(x)
     out.backward(torch.ones_like(out))
-    jac = x.grad.reshape(x.shape[0], -1).double().numpy()
-    labels = y.numpy()
+    jac = x.grad.reshape(x.shape[0], -1).double().cpu().numpy()
+    labels = y.cpu().numpy()
     total = 0.0
     for c in np.unique(labels):
         rows = jac[labels == c]
@@ -209,7 +209,7 @@ def naswot(model, x, y):
     model.train()
     k = np.zeros((x.shape[0], x.shape[0]))
     for c in _relu_signs(model, x):
-        c = c.double().numpy()
+        c = c.double().cpu().numpy()
         k += c @ c.T + (1 - c) @ (1 - c).T
     return float(np.linalg.slogdet(k)[1])
 
@@ -307,7 +307,7 @@ def zico(model, x, y, chunks: int = 2):
         st, en = i * n // chunks, (i + 1) * n // chunks
         F.cross_entropy(model(x[st:en]), y[st:en]).backward()
         for m in grads:
-            grads[m].append(m.weight.grad.detach().reshape(-1).clone().numpy())
+            grads[m].append(m.weight.grad.detach().reshape(-1).clone().cpu().numpy())  # .grad accumulates
     score = 0.0
     for layer_grads in grads.values():
         g = np.array(layer_grads)
@@ -368,10 +368,10 @@ def zen(model, x, y, gamma: float = 1e-2):
     pool = [m for m in model.modules() if isinstance(m, nn.AdaptiveAvgPool2d)][-1]
     handle = pool.register_forward_hook(lambda m, i, o: feats.append(i[0]))
     model.train()
-    inp = torch.randn(x.shape)
+    inp = torch.randn(x.shape, device=x.device)
     with torch.no_grad():
         model(inp)
-        model(inp + gamma * torch.randn(x.shape))
+        model(inp + gamma * torch.randn(x.shape, device=x.device))
     handle.remove()
     nas = torch.mean(torch.sum(torch.abs(feats[0] - feats[1]).reshape(x.shape[0], -1), dim=1))
     log_bn = sum(math.log(math.sqrt(float(m.running_var.mean()))) for m in model.modules()
@@ -401,14 +401,14 @@ def _az_nas(model, x, component: str) -> float:
     feats = []
     handles = [b.register_forward_hook(lambda m, i, o: feats.append(o)) for b in _az_blocks(model)]
     model.train()
-    inp = torch.randn(x.shape, requires_grad=True)
+    inp = torch.randn(x.shape, device=x.device, requires_grad=True)
     model(inp)
     for h in handles:
         h.remove()
     if component == "trainability":
         values = []
         for i in reversed(range(1, len(feats))):
-            g_out = (torch.randint(0, 2, feats[i].shape).float() - 0.5) * 2
+            g_out = (torch.randint(0, 2, feats[i].shape, device=feats[i].device).float() - 0.5) * 2
             (g_in,) = torch.autograd.grad(feats[i], feats[i - 1], g_out, retain_graph=True)
             if g_out.shape[2:] != g_in.shape[2:]:
                 g_in = F.pixel_unshuffle(g_in, g_in.shape[2] // g_out.shape[2])

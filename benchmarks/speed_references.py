@@ -60,29 +60,53 @@ class PeakMemory:
         self.peak = max(self.peak, self._rss() - self.base)
 
 
-def _timed(fn):
-    with PeakMemory() as mem:
+class PeakCudaMemory:
+    """Peak CUDA memory allocated (bytes) above the level at entry (torch's allocator statistics)."""
+
+    def __init__(self, device: torch.device):
+        self.device = device
+        self.peak = 0
+
+    def __enter__(self):
+        torch.cuda.synchronize(self.device)
+        self.base = torch.cuda.memory_allocated(self.device)
+        torch.cuda.reset_peak_memory_stats(self.device)
+        return self
+
+    def __exit__(self, *exc):
+        torch.cuda.synchronize(self.device)
+        self.peak = torch.cuda.max_memory_allocated(self.device) - self.base
+
+
+def _timed(fn, device: torch.device):
+    on_gpu = device.type == "cuda"
+    with (PeakCudaMemory(device) if on_gpu else PeakMemory()) as mem:
         start = time.perf_counter()
         value = fn()
+        if on_gpu:  # kernels run asynchronously: the time is the time until they are done
+            torch.cuda.synchronize(device)
         seconds = time.perf_counter() - start
     return value, seconds, mem.peak
 
 
-def run(cells: int, batch_size: int, names: list[str] | None = None) -> dict:
-    """Measurements per indicator (lists over cells) plus together / overhead times."""
+def run(cells: int, batch_size: int, names: list[str] | None = None, device: str = "cpu") -> dict:
+    """Measurements per indicator (lists over cells) plus together / overhead times; on ``device`` (the network
+    and the batch live there, for zeroscore and the references alike; peak memory is then the GPU allocator's)."""
     from reference_algorithms import REFERENCES
 
     import zeroscore
     from zeroscore import data, spaces
 
+    dev = torch.device(device)
     x, y = data.load_batch("cifar10", batch_size=batch_size, seed=0)
+    x, y = x.to(dev), y.to(dev)
     space = spaces.get("nb201")
     names = names or zeroscore.list_indicators()
     out = {"ours": {n: [] for n in names}, "ref": {n: [] for n in names}, "value": {n: [] for n in names},
            "ref_value": {n: [] for n in names}, "mem": {n: [] for n in names}, "ref_mem": {n: [] for n in names},
            "together": [], "together_ref": [], "ref_sum": [], "overhead": [], "archs": []}
     for i, arch in enumerate(space.sample(cells, seed=0)):
-        model = space.build(arch, num_classes=10, seed=i)
+        model = space.build(arch, num_classes=10, seed=i).to(dev)
         out["archs"].append(arch)
         if i == 0:  # warm-up, not timed: first calls initialise kernels (float64 convolutions, torch.func)
             zeroscore.score(model, x[:8], y[:8], indicators=names, seed=0)
@@ -97,7 +121,7 @@ def run(cells: int, batch_size: int, names: list[str] | None = None) -> dict:
             for side, fn in (sides if i % 2 == 0 else sides[::-1]):
                 with torch.random.fork_rng(devices=[]):
                     torch.manual_seed(0)
-                    value, seconds, peak = _timed(fn)
+                    value, seconds, peak = _timed(fn, dev)
                 out[side][name].append(seconds)
                 out["value" if side == "ours" else "ref_value"][name].append(float(value))
                 out["mem" if side == "ours" else "ref_mem"][name].append(peak)

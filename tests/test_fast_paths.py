@@ -161,3 +161,19 @@ def test_loss_gradient_indicators_share_one_pass(names, passes):
     assert len(calls) == passes, calls
     for name in names:  # the same values as each scored alone
         assert together[name] == zeroscore.score(model, x, y, indicators=[name], seed=0)[name]
+
+
+def test_speed_against_references_runs_end_to_end(data_root, tmp_path, monkeypatch):
+    """``speed.py --against-references`` on a tiny batch: the table, the like-for-like total, equal values."""
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # as when run as a script: its sibling modules import
+    speed = _load("speed")
+    out = tmp_path / "speed.md"
+    assert speed.main(["--against-references", "--cells", "1", "--batch-size", "4", "--threads", "1",
+                       "--indicators", "params,naswot,grasp", "--out", str(out)]) == 0
+    text = out.read_text()
+    rows = {line.split(" | ")[0].strip("|` "): line.split(" | ") for line in text.splitlines()
+            if line.startswith("| `")}
+    assert set(rows) == {"params", "naswot", "grasp"}
+    for name in ("params", "naswot", "grasp"):  # same protocol: the same value
+        assert float(rows[name][4]) < 1e-4, rows[name]
+    assert "The 3 indicators that have a reference, together" in text and "CPU)" in text.splitlines()[0]
