@@ -171,7 +171,10 @@ def _reinitialize(model: nn.Module, scheme: str, gen: torch.Generator | None) ->
                     std = 1.0
                     if scheme == "kaiming_fanin":
                         std = (2.0 / max(nn.init._calculate_fan_in_and_fan_out(w)[0], 1)) ** 0.5
-                    w.copy_((torch.randn(w.shape, generator=gen, dtype=torch.float64) * std).to(w))
+                    draw = torch.randn(w.shape, generator=gen, dtype=torch.float64)
+                    if std != 1.0:
+                        draw.mul_(std)
+                    w.copy_(draw)  # converts to w's dtype and device in the same pass
             if isinstance(b, nn.Parameter):
                 b.zero_()
         elif isinstance(m, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):

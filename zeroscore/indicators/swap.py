@@ -15,6 +15,8 @@ from zeroscore.passes import relu_codes
 
 #: up to this many samples a neuron's pattern is one int64 key (bit i = sample i)
 _KEY_BITS = 62
+#: up to this many samples the keys are computed in float32 (exact below 2**24)
+_FLOAT_KEY_BITS = 24
 #: up to this many samples the keys are counted with a bincount (2**20 counters) instead of a sort
 _BINCOUNT_BITS = 20
 
@@ -22,21 +24,27 @@ _BINCOUNT_BITS = 20
 def count_distinct_columns(codes: list[torch.Tensor]) -> int:
     """Number of distinct per-neuron patterns: columns of the ``(N, F)`` concatenated binary codes.
 
-    With ``N <= 62`` samples (SWAP's protocol: 16) every column is read as the integer ``sum_i bit_i 2**i``, so
-    counting distinct columns is counting distinct integers: a bincount (``N <= 20``) or a sort of one int64 per
-    neuron, instead of sorting ``F`` byte strings (about 10x faster on NB201 networks, the same count). Larger
-    batches compare bit-packed rows."""
+    With ``N <= 62`` samples (SWAP's protocol: 16) every column is read as the integer ``sum_i bit_i 2**i`` (one
+    float32 product per layer up to 24 samples, exact there; int64 arithmetic above), so counting distinct columns
+    is counting distinct integers: a bincount (``N <= 20``) or a sort of one int64 per neuron, instead of sorting
+    ``F`` byte strings (about 10x faster on NB201 networks, the same count). Larger batches compare bit-packed
+    rows."""
     n = codes[0].shape[0]
-    if n <= _KEY_BITS:
-        weights = torch.pow(2, torch.arange(n, dtype=torch.int64, device=codes[0].device)).view(n, 1)
-        keys = torch.cat([(c.reshape(n, -1).to(torch.int64) * weights).sum(dim=0) for c in codes])
-        if n <= _BINCOUNT_BITS:
-            return int(torch.count_nonzero(torch.bincount(keys, minlength=1)))
-        return int(torch.unique(keys).numel())
-    full = torch.cat([c.reshape(c.shape[0], -1) for c in codes], dim=1).T.contiguous().cpu().numpy()
-    packed = np.ascontiguousarray(np.packbits(full, axis=1))
-    rows = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
-    return int(np.unique(rows).shape[0])
+    if n > _KEY_BITS:
+        full = torch.cat([c.reshape(n, -1) for c in codes], dim=1).T.contiguous().cpu().numpy()
+        packed = np.ascontiguousarray(np.packbits(full, axis=1))
+        rows = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+        return int(np.unique(rows).shape[0])
+    device = codes[0].device
+    if n <= _FLOAT_KEY_BITS:
+        powers = torch.pow(2.0, torch.arange(n, dtype=torch.float32, device=device)).view(1, n)
+        keys = torch.cat([(powers @ c.reshape(n, -1).to(torch.float32)).view(-1) for c in codes]).long()
+    else:
+        powers = torch.pow(2, torch.arange(n, dtype=torch.int64, device=device)).view(n, 1)
+        keys = torch.cat([(c.reshape(n, -1).to(torch.int64) * powers).sum(dim=0) for c in codes])
+    if n <= _BINCOUNT_BITS:
+        return int(torch.count_nonzero(torch.bincount(keys, minlength=1)))
+    return int(torch.unique(keys).numel())
 
 
 @register
