@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import math
+import os
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,18 @@ def test_relu_calls_frozen_layers_and_eval_mode_do_not_change_values(name):
         assert a[name] == pytest.approx(b[name], rel=1e-6, abs=1e-9) or (math.isinf(a[name]) and a[name] == b[name])
 
 
-def test_ntk_routes_benchmark_runs_and_every_exact_route_is_the_same_jacobian(data_root, tmp_path):
+@pytest.fixture
+def benchmark_main(monkeypatch):
+    """A benchmark's ``main`` sets torch's thread count (and, on import, ``OMP_WAIT_POLICY``): both are put back
+    after the test, so the rest of the session runs as before."""
+    threads = torch.get_num_threads()
+    monkeypatch.setenv("OMP_WAIT_POLICY", os.environ.get("OMP_WAIT_POLICY", ""))  # restored (or removed) after
+    monkeypatch.syspath_prepend(str(BENCHMARKS))  # as when run as a script: its sibling modules import
+    yield
+    torch.set_num_threads(threads)
+
+
+def test_ntk_routes_benchmark_runs_and_every_exact_route_is_the_same_jacobian(data_root, tmp_path, benchmark_main):
     """``benchmarks/ntk_routes.py`` end to end on one cell at a tiny batch: every exact route gives TE-NAS's
     Jacobian to float32 precision, the frozen-statistics approximation does not (it is another matrix)."""
     routes = _load("ntk_routes")
@@ -163,9 +175,8 @@ def test_loss_gradient_indicators_share_one_pass(names, passes):
         assert together[name] == zeroscore.score(model, x, y, indicators=[name], seed=0)[name]
 
 
-def test_speed_against_references_runs_end_to_end(data_root, tmp_path, monkeypatch):
+def test_speed_against_references_runs_end_to_end(data_root, tmp_path, benchmark_main):
     """``speed.py --against-references`` on a tiny batch: the table, the like-for-like total, equal values."""
-    monkeypatch.syspath_prepend(str(BENCHMARKS))  # as when run as a script: its sibling modules import
     speed = _load("speed")
     out = tmp_path / "speed.md"
     assert speed.main(["--against-references", "--cells", "1", "--batch-size", "4", "--threads", "1",
