@@ -62,8 +62,8 @@ CHANNEL_PRODUCT_USERS = frozenset({"fisher"})
 def shared_loss_gradients(probe: Probe, train: bool) -> OrderedDict[str, torch.Tensor]:
     """The loss gradients; computed in the pass that also gives Fisher's channel products when ``fisher`` is among
     the indicators of this ``score`` call (``probe.planned``), so ``grad_norm``, ``snip``, ``plain`` and ``fisher``
-    share one forward/backward whatever order they run in. Without it the plain pass (recording every layer's
-    output and gradient cost ~8 % more, for nothing)."""
+    share one forward/backward whatever order they run in. Without ``fisher`` it is the plain pass: recording every
+    layer's output and output gradient would cost ~8 % more for nothing."""
     if probe.planned & CHANNEL_PRODUCT_USERS or probe.peek(("layer_output_products", train)) is not None:
         layer_output_products(probe, train)
     return loss_gradients(probe, train)

@@ -47,8 +47,7 @@ def _channel_rows(feat: torch.Tensor) -> torch.Tensor:
 
 
 def expressivity_of(feat: torch.Tensor) -> float:
-    # the channel covariance over every position of every sample, from the (B, C, positions) view of the feature
-    # (a batched product: no (B H W) x C copy of the map)
+    # the channel covariance over every position of every sample: one (C, B H W) x (B H W, C) product
     x = _channel_rows(feat.detach())
     n = x.shape[1]
     mean = x.sum(dim=1, dtype=torch.float64) / n
