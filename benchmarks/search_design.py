@@ -17,6 +17,17 @@ design sample (``--pool`` cells, ``--draws`` bootstrap draws), with its Spearman
 
     python benchmarks/search_design.py --store runs/design_c10.sqlite --dataset cifar10 \\
         --out benchmarks/results/search_design.md
+
+The refine study (search_design.md section 3): design searches (the screen alone, seeds no reported search
+uses), every indicator on their survivors, then which refine rule picks the best survivor::
+
+    python benchmarks/search_design.py --design-searches 100 101 102 103 104 105 --screen synflow,meco_opt \\
+        --pool 60 --out-dir runs/design2
+    zeroscore run --space nb201 --archs runs/design2/survivors.txt --seed 100 --indicators all --threads 1 \\
+        --params '{"ntk_cond": {"batch_stats": "frozen"}, "ntk_generalization": {"batch_stats": "frozen"}}' \\
+        --store runs/design2/pool.sqlite
+    python benchmarks/search_design.py --histories runs/design2/screen_cifar10_10?.csv \\
+        --store runs/design2/pool.sqlite --screen synflow,meco_opt --keeps 20 40 --max-size 2 --top 30
 """
 
 from __future__ import annotations
@@ -184,6 +195,121 @@ def two_stage_policies(wide: pd.DataFrame, dataset: str, pool: int, keep: int, d
     return "\n".join(lines) + "\n"
 
 
+#: the refine stage of the first design (section 1 of search_design.md), shown beside the refine study's best rules
+FIRST_DESIGN = ("az_trainability+jacov", "screen+refine", "log_rank")
+
+
+def load_stores(stores) -> pd.DataFrame:
+    """Indicator values of several ``zeroscore run`` stores (or CSVs written by ``--save-pool``), one row per
+    architecture."""
+    parts = [pd.read_csv(s, index_col="arch") if str(s).endswith(".csv") else load(s)[0] for s in stores]
+    return pd.concat(parts).groupby(level=0).first()
+
+
+def design_searches(seeds, dataset: str, out_dir: str) -> list[str]:
+    """The screen stage alone, exactly as ``two_stage`` runs it (``run_search("two_stage", refine=())``), for design
+    seeds no reported search uses; each search's history (every screened cell and its screen values) to a CSV."""
+    import torch
+
+    from zeroscore.search import run_search
+
+    torch.set_num_threads(1)
+    paths = []
+    for seed in seeds:
+        path = Path(out_dir) / f"screen_{dataset}_{seed}.csv"
+        if not path.exists():
+            res = run_search("two_stage", dataset=dataset, seed=seed, refine=())
+            path.parent.mkdir(parents=True, exist_ok=True)
+            res.history.to_csv(path, index=False)
+        paths.append(str(path))
+    return paths
+
+
+def screen_survivors(history_csv: str, screen, keep: int) -> list[str]:
+    """The ``keep`` best cells of one screened search, as :func:`~zeroscore.search.two_stage` ranks them (the
+    screen objective's log-rank aggregation over every distinct cell it scored)."""
+    h = pd.read_csv(history_csv).drop_duplicates("arch")
+    cols = [orient(h[n].to_numpy(dtype=float), higher_is_better(n)) for n in screen]
+    fit = AGGREGATIONS["log_rank"](cols)
+    return list(h["arch"].to_numpy()[np.argsort(-fit, kind="stable")[:keep]])
+
+
+def refine_study(histories, wide: pd.DataFrame, dataset: str, screen, keeps, max_size: int, top: int,
+                 candidates=None) -> str:
+    """Which refine indicators pick the best survivor: for each design search (its screen history, a seed no
+    reported search uses), the survivors for each ``keep``, every refine ensemble of 1..``max_size`` candidates,
+    the final ranking over screen + refine (what :func:`two_stage` does) or over the refine indicators alone; the
+    pick's validation accuracy, averaged over the design searches."""
+    table = truth.load("nb201").set_index("arch_str")
+    target_col = f"{dataset}_valid_acc"
+    candidates = candidates or [c for c in wide.columns if c not in screen and wide[c].notna().mean() > 0.9]
+    survivors = {(h, k): screen_survivors(h, screen, k) for h in histories for k in keeps}
+    missing = {a for s in survivors.values() for a in s} - set(wide.index)
+    if missing:
+        raise SystemExit(f"{len(missing)} survivors are not in the stores, e.g. {sorted(missing)[:2]}")
+    union = sorted({a for s in survivors.values() for a in s})
+    target = table.loc[union, target_col]
+    lines = [f"Refine study: {len(histories)} design searches (screen {'+'.join(screen)}, their own seeds), "
+             f"{len(union)} distinct survivors scored with every candidate; target `{target_col}`. Within the "
+             "survivors (the region the refine stage decides in), Spearman rho of each candidate with the target:",
+             "", "| indicator | Spearman rho among the survivors |", "|---|---|"]
+    rhos = []
+    for n in list(screen) + candidates:
+        v = orient(wide.loc[union, n].to_numpy(dtype=float), higher_is_better(n))
+        rhos.append((spearmanr(v, target.to_numpy(), nan_policy="omit")[0], n))
+    lines += [f"| {n} | {r:.3f} |" for r, n in sorted(rhos, reverse=True)]
+    oracle = {k: np.mean([target[survivors[(h, k)]].max() for h in histories]) for k in keeps}
+    screen_pick = {k: np.mean([target[survivors[(h, k)][0]] for h in histories]) for k in keeps}
+    rows = []
+    for size in range(1, max_size + 1):
+        for combo in itertools.combinations(candidates, size):
+            for scope in ("screen+refine", "refine"):
+                names = (list(screen) if scope == "screen+refine" else []) + list(combo)
+                for agg in AGGREGATIONS:
+                    per_keep = []
+                    for k in keeps:
+                        picks = []
+                        for h in histories:
+                            surv = survivors[(h, k)]
+                            cols = [orient(wide.loc[surv, n].to_numpy(dtype=float), higher_is_better(n))
+                                    for n in names]
+                            cols = [np.where(np.isnan(c), -np.inf, c) for c in cols]
+                            final = AGGREGATIONS[agg](cols) if len(cols) > 1 else cols[0]
+                            picks.append(target[surv[int(np.argmax(final))]])
+                        per_keep.append(float(np.mean(picks)))
+                    rows.append((float(np.mean(per_keep)), per_keep, "+".join(combo), scope, agg))
+    rows.sort(key=lambda r: -r[0])
+    # the design searches share most survivors (the screen converges to one region), so they are nearly one
+    # decision per keep; a bootstrap over random subsets of all their survivors says how robust a rule is
+    rng = np.random.default_rng(0)
+    subsets = [rng.choice(len(union), size=min(keeps[0], len(union)), replace=False) for _ in range(2000)]
+    t_union = target.to_numpy()
+
+    def bootstrap(combo, scope, agg) -> float:
+        names = (list(screen) if scope == "screen+refine" else []) + combo.split("+")
+        cols = [orient(wide.loc[union, n].to_numpy(dtype=float), higher_is_better(n)) for n in names]
+        cols = [np.where(np.isnan(c), -np.inf, c) for c in cols]
+        picks = [t_union[idx[int(np.argmax(AGGREGATIONS[agg]([c[idx] for c in cols]) if len(cols) > 1
+                                          else cols[0][idx]))]] for idx in subsets]
+        return float(np.mean(picks))
+
+    head = " | ".join(f"keep {k}" for k in keeps)
+    boot_oracle = float(np.mean([t_union[idx].max() for idx in subsets]))
+    lines += ["", f"Pick of the final ranking, mean {target_col} over the design searches, for each keep "
+              f"(screen's own pick: {', '.join(f'{screen_pick[k]:.2f}' for k in keeps[:1])}; oracle among the "
+              f"survivors: {', '.join(f'keep {k} {oracle[k]:.2f}' for k in keeps)}); last column: the pick among "
+              f"{keeps[0]} random cells of all {len(union)} survivors, 2,000 draws (oracle {boot_oracle:.2f}, a "
+              f"random survivor {t_union.mean():.2f}). Best {top} of {len(rows)}:",
+              "", f"| refine | final ranking over | aggregation | mean over keeps | {head} | bootstrap |",
+              "|---|---|---|---|" + "---|" * len(keeps) + "---|"]
+    shown = rows[:top] + [r for r in rows[top:] if (r[2], r[3], r[4]) == FIRST_DESIGN]
+    for q, per_keep, combo, scope, agg in shown:
+        note = " (the first design's refine)" if (combo, scope, agg) == FIRST_DESIGN else ""
+        lines.append(f"| {combo}{note} | {scope} | {agg} | {q:.2f} | " + " | ".join(f"{v:.2f}" for v in per_keep)
+                     + f" | {bootstrap(combo, scope, agg):.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--store", default=None)
@@ -198,7 +324,35 @@ def main(argv=None) -> int:
     p.add_argument("--max-size", type=int, default=4)
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--out", default=None)
+    p.add_argument("--histories", nargs="+", default=None, metavar="CSV",
+                   help="instead: the refine study over these design searches' screen histories (--store: the "
+                        "stores holding every candidate indicator of their survivors, comma-separated)")
+    p.add_argument("--keeps", type=int, nargs="+", default=[20, 40])
+    p.add_argument("--design-searches", type=int, nargs="+", default=None, metavar="SEED",
+                   help="instead: run the screen alone for these design seeds, write their histories to --out-dir "
+                        "and the survivors (the best --pool of each) to <out-dir>/survivors.txt for `zeroscore run`")
+    p.add_argument("--out-dir", default="runs/design2")
+    p.add_argument("--save-pool", default=None, metavar="CSV",
+                   help="with --histories: also write the survivors' indicator values (from --store) to this CSV")
     args = p.parse_args(argv)
+    if args.design_searches:
+        paths = design_searches(args.design_searches, args.dataset, args.out_dir)
+        survivors = sorted({a for h in paths for a in screen_survivors(h, args.screen.split(","), args.pool)})
+        (Path(args.out_dir) / "survivors.txt").write_text("\n".join(survivors) + "\n")
+        print(f"{len(paths)} design searches, {len(survivors)} distinct survivors -> {args.out_dir}/survivors.txt")
+        return 0
+    if args.histories:
+        wide = load_stores(args.store.split(","))
+        text = refine_study(args.histories, wide, args.dataset, args.screen.split(","), args.keeps, args.max_size,
+                            args.top)
+        if args.save_pool:
+            union = sorted({a for h in args.histories for a in screen_survivors(h, args.screen.split(","),
+                                                                                max(args.keeps))})
+            wide.loc[union].rename_axis("arch").to_csv(args.save_pool)
+        if args.out:
+            Path(args.out).write_text(text)
+        print(text)
+        return 0
     if args.simulate:
         settings = [(e, b, k, a) for e in ("evolve", "random") for b in (100, 300, 600) for k in (0, 20)
                     for a in ("rank_sum", "log_rank")]

@@ -74,6 +74,16 @@ def anytime(res, space: str, dataset: str, root) -> list[dict]:
     return points
 
 
+def append_rows(path: Path, rows: list[dict]) -> None:
+    """Append rows to a CSV; when their columns differ from the file's, rewrite it with the union of columns
+    (an appended row must never shift the file's columns)."""
+    old_cols = list(pd.read_csv(path, nrows=0).columns) if path.exists() else None
+    if old_cols is not None and old_cols != list(rows[0]):
+        pd.concat([pd.read_csv(path), pd.DataFrame(rows)], ignore_index=True).to_csv(path, index=False)
+    else:
+        pd.DataFrame(rows).to_csv(path, mode="a", header=old_cols is None, index=False)
+
+
 def run(args) -> None:
     import torch
 
@@ -103,7 +113,8 @@ def run(args) -> None:
                     res = run_search("two_stage", space=args.space, dataset=dataset, seed=seed,
                                      budget=args.two_stage_budget, batch_size=args.two_stage_batch_size,
                                      root=args.data, indicators=args.screen, refine=args.refine, keep=args.keep,
-                                     explore=args.explore, progress=args.progress, device=args.device)
+                                     explore=args.explore, final=args.final, progress=args.progress,
+                                     device=args.device)
                 else:
                     res = run_search(method, space=args.space, dataset=dataset, seed=seed, budget=args.budget,
                                      batch_size=args.batch_size, root=args.data, population=args.population,
@@ -122,15 +133,11 @@ def run(args) -> None:
                        "machine": f"{platform.machine()} {os.cpu_count()} cores, {args.threads} torch thread(s)"}
                 for other, other_data in DATASETS.items():
                     row[f"acc_{other}"] = lookup_accuracy(args.space, res.best, other_data, root=args.data)[0]
-                for point in anytime(res, args.space, dataset, args.data):
-                    point = {"method": label, "dataset": ds_name, "seed": seed, "space": args.space, **point}
-                    pd.DataFrame([point]).to_csv(curves, mode="a", header=not curves.exists(), index=False)
-                old_cols = list(pd.read_csv(csv, nrows=0).columns) if csv.exists() else None
-                if old_cols is not None and old_cols != list(row):
-                    whole = pd.concat([pd.read_csv(csv), pd.DataFrame([row])], ignore_index=True)
-                    whole.to_csv(csv, index=False)  # a new column: rewrite with the union of columns
-                else:
-                    pd.DataFrame([row]).to_csv(csv, mode="a", header=not csv.exists(), index=False)
+                points = [{"method": label, "dataset": ds_name, "seed": seed, "space": args.space, **point}
+                          for point in anytime(res, args.space, dataset, args.data)]
+                if points:
+                    append_rows(curves, points)
+                append_rows(csv, [row])
                 print(f"{label:7s} {ds_name:10s} seed {seed}: {acc:.2f} {res.best} "
                       f"({res.archs_scored} scored, {wall:.0f}s)", flush=True)
 
@@ -232,18 +239,26 @@ def plot_anytime(args) -> str:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    df = pd.read_csv(curves)
-    df = df[df["space"].fillna("nb201") == args.space]
-    df = df[~df["final"].astype(bool)]
+    everything = pd.read_csv(curves)
+    everything = everything[everything["space"].fillna("nb201") == args.space]
+    is_final = everything["final"].astype(str).str.lower() == "true"
+    df, finals = everything[~is_final], everything[is_final]
     datasets = [d for d in DATASETS if d in set(df.dataset)]
     if not datasets:
         return ""
+    # one colour per method on every panel; methods whose curves coincide (same screen) stay visible as dashes
+    colours = {m: f"C{i}" for i, m in enumerate(dict.fromkeys(df["method"]))}
     fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
     for ax, ds in zip(axes[0], datasets):
         sub = df[df.dataset == ds]
-        for method, g in sub.groupby("method", sort=False):
+        for i, (method, g) in enumerate(sub.groupby("method", sort=False)):
             mean = g.groupby("evaluations")["accuracy"].mean()
-            ax.plot(mean.index, mean.values, marker=".", label=f"{method} (mean of {g.seed.nunique()} seeds)")
+            ax.plot(mean.index, mean.values, marker=".", color=colours[method], linestyle=["-", "--", ":"][i % 3],
+                    label=f"{method} (mean of {g.seed.nunique()} seeds)")
+            final = finals[(finals.dataset == ds) & (finals.method == method)]
+            if len(final):  # the cell actually returned (after a refine stage, it need not be on the curve)
+                ax.scatter([final["evaluations"].max()], [final["accuracy"].mean()], marker="*", s=90,
+                           color=colours[method], zorder=3, label=f"{method}: cell returned (mean)")
         if args.space == "nb201":
             i = list(DATASETS).index(ds)
             for (name, vals), style in zip(list(PUBLISHED.items())[:3], [":", "--", "-."]):
@@ -274,6 +289,8 @@ def main(argv=None) -> int:
     p.add_argument("--refine", default=None, help="two_stage refine indicators (default: the package's)")
     p.add_argument("--keep", type=int, default=None, help="two_stage survivors (default: the package's)")
     p.add_argument("--explore", default=None, choices=["evolve", "random"], help="two_stage exploration")
+    p.add_argument("--final", default=None, choices=["refine", "screen+refine"],
+                   help="two_stage: what ranks the survivors (default: the package's)")
     p.add_argument("--label", default=None, help="method name written to the CSV (e.g. an ablation's)")
     p.add_argument("--same-indicators", action="store_true",
                    help="evolve / random use --screen's indicators (a baseline with the same evidence)")

@@ -105,6 +105,23 @@ def test_final_ranking_combines_both_stages_over_the_survivors():
     assert len(rows) >= len(survivors)
 
 
+def test_final_refine_ranks_the_survivors_by_the_refine_indicators_alone():
+    """With ``final="refine"`` the screen only chooses the survivors; a refine indicator that disagrees with it
+    decides alone (here it prefers the survivor *farthest* from the screen's optimum)."""
+    screen, refine = TableObjective(["similar"]), TableObjective(["distance"])
+    refine.higher_is_better = {"distance": True}
+    res = two_stage(SPACE, screen, refine, budget=40, keep=8, seed=1, final="refine")
+    survivors = [a for a, _ in res.info["survivors"]]
+    s2 = res.history[res.history["stage"] == 2].drop_duplicates("arch").set_index("arch")
+    distance = s2.loc[survivors, "distance"].to_numpy()
+    np.testing.assert_allclose([f for _, f in res.info["survivors"]], rank_sum([distance]))
+    assert res.best == survivors[int(np.argmax(distance))]
+    assert res.info["final"] == "refine"
+    both = two_stage(SPACE, TableObjective(["similar"]), refine, budget=40, keep=8, seed=1)
+    assert [a for a, _ in both.info["survivors"]] == survivors  # same survivors, other final ranking
+    assert both.info["final"] == "screen+refine"
+
+
 def test_bad_settings_are_clear_errors():
     obj = TableObjective(["similar"])
     with pytest.raises(UsageError, match="budget"):
@@ -115,6 +132,8 @@ def test_bad_settings_are_clear_errors():
         two_stage(SPACE, obj, budget=5, explore="annealing")
     with pytest.raises(UsageError, match="aggregate"):
         two_stage(SPACE, obj, budget=5, aggregate="median")
+    with pytest.raises(UsageError, match="final"):
+        two_stage(SPACE, obj, obj, budget=5, keep=2, final="screen")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -131,6 +150,18 @@ def test_run_search_two_stage_with_real_indicators():
     assert res.info["refine_indicators"] == ["synflow"] and res.info["aggregate"] == "log_rank"
     assert (res.history["stage"] == 2).sum() == 2
     assert SPACE.is_valid(res.best)
+    assert res.info["final"] == "refine"  # the package default
+
+
+def test_run_search_two_stage_package_defaults_run():
+    """The documented defaults (refine linear_regions on TE-NAS's thin network + zen, survivors ranked by the refine
+    indicators) run end to end on a tiny budget."""
+    from zeroscore.search import TWO_STAGE, run_search
+
+    res = run_search("two_stage", dataset="gaussian", budget=3, keep=2, batch_size=8, seed=0)
+    assert res.info["refine_indicators"] == list(TWO_STAGE.refine)
+    assert all(np.isfinite(res.values[n]) for n in TWO_STAGE.refine)
+    assert res.best in [a for a, _ in res.info["survivors"]]
 
 
 def test_make_objective_log_rank_is_azs_aggregation():
@@ -151,6 +182,7 @@ def test_cli_two_stage_search_json():
     out = subprocess.run(
         [sys.executable, "-m", "zeroscore", "search", "--method", "two_stage", "--dataset", "gaussian",
          "--budget", "3", "--keep", "2", "--indicators", "params,naswot", "--refine-indicators", "synflow",
+         "--final", "screen+refine",
          "--batch-size", "8", "--threads", "1", "--json"], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     record = json.loads(out.stdout)

@@ -55,6 +55,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=f"two_stage: how the screen explores (default {TWO_STAGE.explore})")
     parser.add_argument("--aggregate", choices=["log_rank", "rank_sum"], default=None,
                         help=f"two_stage: rank aggregation (default {TWO_STAGE.aggregate})")
+    parser.add_argument("--final", choices=["refine", "screen+refine"], default=None,
+                        help=f"two_stage: rank the survivors by the refine indicators or by all (default "
+                             f"{TWO_STAGE.final})")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="images per scoring batch")
     parser.add_argument("--repeats", type=positive_int, default=3,
                         help="prune: initialisations per measurement (TE-NAS: 3)")
@@ -96,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                      indicators=args.indicators, batch_size=args.batch_size, root=args.data, repeats=args.repeats,
                      population=args.population, tournament_size=args.tournament_size, device=args.device,
                      progress=not args.no_progress and not args.json, refine=refine, keep=args.keep,
-                     explore=args.explore, aggregate=args.aggregate)
+                     explore=args.explore, aggregate=args.aggregate, final=args.final)
     acc, col, note = lookup_accuracy(res.space or args.space, res.best, args.dataset, root=args.data)
     record = {
         "method": res.method, "space": res.space or args.space, "dataset": args.dataset, "seed": res.seed,

@@ -57,15 +57,18 @@ DEFAULT_INDICATORS = {"prune": ("ntk_cond", "linear_regions"), "evolve": ("naswo
 
 @dataclass(frozen=True)
 class TwoStageDefaults:
-    """The two-stage search's defaults, chosen on NB201 *validation* accuracy of a design sample no search starts
-    from (benchmarks/search_design.py, benchmarks/results/search_design.md). The screen's indicators are
-    ``DEFAULT_INDICATORS["two_stage"]``; the ``keep`` best of ``budget`` screened cells are refined with ``refine``."""
+    """The two-stage search's defaults, chosen on NB201 *validation* accuracy only (benchmarks/search_design.py,
+    benchmarks/results/search_design.md): the screen and its budget on a design sample and simulations, the refine
+    stage on the survivors of design searches whose seeds no reported search uses. The screen's indicators are
+    ``DEFAULT_INDICATORS["two_stage"]``; the ``keep`` best of ``budget`` screened cells are refined with ``refine``
+    and the survivors ranked by ``final``."""
 
-    refine: tuple[str, ...] = ("az_trainability", "jacov")
-    keep: int = 20
+    refine: tuple[str, ...] = ("linear_regions", "zen")
+    keep: int = 40
     explore: str = "evolve"
     aggregate: str = "log_rank"
     budget: int = 400
+    final: str = "refine"
 
 
 TWO_STAGE = TwoStageDefaults()
@@ -75,7 +78,7 @@ def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed
                indicators=None, batch_size: int = 64, root=None, repeats: int = 3, population: int | None = None,
                tournament_size: int | None = None, device=None, progress: bool = False,
                verbose: bool = False, refine=None, keep: int | None = None, explore: str | None = None,
-               aggregate: str | None = None) -> SearchResult:
+               aggregate: str | None = None, final: str | None = None) -> SearchResult:
     """One search by name (what the CLI and the benchmarks call).
 
     ``budget`` is the number of architecture evaluations for ``random`` and ``evolve`` (default 100; evolve:
@@ -83,7 +86,8 @@ def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed
     ``max(2, population // 4)``); ``prune`` ignores it (its cost is fixed by the supernet) and uses ``repeats``.
     ``two_stage`` screens ``budget`` distinct architectures with ``indicators`` and refines the ``keep`` best with
     ``refine`` (defaults: :data:`TWO_STAGE`; ``refine=()`` for none), aggregating with ``aggregate``
-    (``log_rank`` or ``rank_sum``) and exploring with ``explore`` (``evolve`` or ``random``). ``progress`` shows
+    (``log_rank`` or ``rank_sum``), exploring with ``explore`` (``evolve`` or ``random``) and ranking the survivors
+    by ``final`` (``refine`` or ``screen+refine``). ``progress`` shows
     a progress bar with ETA on stderr.
     """
     from zeroscore.search.evolution import evolve
@@ -113,7 +117,8 @@ def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed
         return two_stage(space, screen, refine_obj, budget=budget,
                          keep=min(budget, TWO_STAGE.keep if keep is None else keep),
                          seed=seed, explore=explore or TWO_STAGE.explore, population=population,
-                         tournament=tournament_size, aggregate=agg, progress=progress, verbose=verbose)
+                         tournament=tournament_size, aggregate=agg, final=final or TWO_STAGE.final,
+                         progress=progress, verbose=verbose)
     objective = make_objective(indicators, dataset=dataset, space=space, batch_size=batch_size, seed=seed, root=root,
                                device=device)
     if method == "random":

@@ -4,7 +4,9 @@ Stage 1 (*screen*) explores the space with a cheap objective -- regularized evol
 default) or a uniform sample (``explore="random"``) -- until exactly ``budget`` distinct architectures are scored.
 Stage 2 (*refine*) takes the ``keep`` best of them by the screen's rank aggregation and scores only those with a
 second objective (indicators that cost more per network, e.g. a backward pass). The architecture returned is the
-best survivor by the aggregation of *all* indicators (screen + refine) across the survivors.
+best survivor by the aggregation, across the survivors, of all indicators (``final="screen+refine"``) or of the
+refine indicators alone (``final="refine"``: the screen has already done its job by choosing the survivors, and on
+NB201 its indicators prefer the largest all-convolution cells, which is what the refine stage should overrule).
 
 Why two stages: on NAS-Bench-201 the strong indicators are not equally cheap; a forward-only or data-free
 screen is ~10x cheaper per network than a backward-pass indicator, so spending the expensive evidence only where
@@ -31,7 +33,10 @@ from zeroscore.ranking import AGGREGATIONS, orient
 from zeroscore.search.evolution import Evaluator, _space
 from zeroscore.search.objective import SearchResult
 
-__all__ = ["two_stage"]
+__all__ = ["two_stage", "FINAL_RANKINGS"]
+
+#: what the survivors are finally ranked by
+FINAL_RANKINGS = ("screen+refine", "refine")
 
 
 def _directions(objective, names) -> dict[str, bool]:
@@ -51,7 +56,8 @@ def _unscored(sp, ev: Evaluator, rng: random.Random):
 
 def two_stage(space, screen: Callable, refine: Callable | None = None, budget: int = 300, keep: int = 20,
               seed: int = 0, explore: str = "evolve", population: int | None = None, tournament: int | None = None,
-              aggregate: str | None = None, progress: bool = False, verbose: bool = False) -> SearchResult:
+              aggregate: str | None = None, final: str = "screen+refine", progress: bool = False,
+              verbose: bool = False) -> SearchResult:
     """Screen ``budget`` distinct architectures, refine the ``keep`` best; returns a :class:`SearchResult`.
 
     Args:
@@ -66,6 +72,7 @@ def two_stage(space, screen: Callable, refine: Callable | None = None, budget: i
             tournament size (default ``max(2, population // 5)``).
         aggregate: ``"rank_sum"`` or ``"log_rank"`` for the final survivors' ranking (default: the screen
             objective's own aggregation, ``log_rank`` if it declares ``aggregate="log_rank"``, else ``rank_sum``).
+        final: ``"screen+refine"`` ranks the survivors by all indicators, ``"refine"`` by the refine ones only.
         progress: a progress bar with ETA on stderr.
 
     ``history`` has one row per screen evaluation (``stage`` 1) and one per refine evaluation (``stage`` 2);
@@ -80,6 +87,8 @@ def two_stage(space, screen: Callable, refine: Callable | None = None, budget: i
         raise UsageError(f"keep must be between 0 and the budget ({budget}), got {keep}")
     if explore not in ("evolve", "random"):
         raise UsageError(f"explore must be 'evolve' or 'random', got {explore!r}")
+    if final not in FINAL_RANKINGS:
+        raise UsageError(f"final must be one of {list(FINAL_RANKINGS)}, got {final!r}")
     if aggregate is None:
         aggregate = "log_rank" if getattr(screen, "aggregate", None) == "log_rank" else "rank_sum"
     if aggregate not in AGGREGATIONS:
@@ -129,7 +138,7 @@ def two_stage(space, screen: Callable, refine: Callable | None = None, budget: i
     order = np.argsort(-screen_fit, kind="stable")
     survivors = [ev.archs[keys[i]] for i in order[:keep]]
     refine_rows: list[dict] = []
-    info: dict = {"budget": budget, "keep": keep, "explore": explore, "aggregate": aggregate}
+    info: dict = {"budget": budget, "keep": keep, "explore": explore, "aggregate": aggregate, "final": final}
     if survivors:
         assert refine is not None  # keep > 0 only with a refine objective
         refine_ev = Evaluator(sp, refine, label="refine")
@@ -140,16 +149,16 @@ def two_stage(space, screen: Callable, refine: Callable | None = None, budget: i
         screen_names, refine_names = list(ev.names), list(refine_ev.names)
         directions = {**_directions(screen, screen_names), **_directions(refine, refine_names)}
         columns = []
-        for n in screen_names:
+        for n in screen_names if final == "screen+refine" else ():
             columns.append(orient(np.array([ev.cache[sp.key(a)][n] for a in survivors], dtype=float), directions[n]))
         for n in refine_names:
             columns.append(orient(np.array([refine_ev.cache[sp.key(a)][n] for a in survivors], dtype=float),
                                   directions[n]))
-        final = AGGREGATIONS[aggregate](columns)
-        best_i = int(np.nanargmax(np.where(np.isnan(final), -np.inf, final)))
+        scores = AGGREGATIONS[aggregate](columns)
+        best_i = int(np.nanargmax(np.where(np.isnan(scores), -np.inf, scores)))
         best = survivors[best_i]
-        values = {**ev.cache[sp.key(best)], **refine_ev.cache[sp.key(best)], "objective": float(final[best_i])}
-        info["survivors"] = [(a, float(f)) for a, f in zip(survivors, final)]
+        values = {**ev.cache[sp.key(best)], **refine_ev.cache[sp.key(best)], "objective": float(scores[best_i])}
+        info["survivors"] = [(a, float(f)) for a, f in zip(survivors, scores)]
         info["refine_seconds"] = refine_ev.charged_seconds
         info["refine_indicators"] = refine_names
     else:

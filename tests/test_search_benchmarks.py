@@ -1,0 +1,59 @@
+"""The search benchmark scripts' own logic: the refine study picks the rule that picks the best survivor, and the
+results CSVs stay well-formed when a later row brings a new column."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from zeroscore import spaces, truth
+
+BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def _load(name: str):
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_append_rows_rewrites_with_the_union_of_columns(tmp_path):
+    search = _load("search_nb201")
+    path = tmp_path / "curves.csv"
+    search.append_rows(path, [{"method": "a", "evaluations": 10, "accuracy": 90.0}])
+    search.append_rows(path, [{"method": "a", "evaluations": 20, "final": True, "accuracy": 91.0}])
+    search.append_rows(path, [{"method": "b", "evaluations": 10, "final": False, "accuracy": 92.0}])
+    df = pd.read_csv(path)
+    assert list(df["accuracy"]) == [90.0, 91.0, 92.0]  # no value shifted into another column
+    assert list(df["evaluations"]) == [10, 20, 10]
+    assert df["final"].isna().tolist() == [True, False, False]
+
+
+def test_refine_study_ranks_the_rule_that_picks_the_best_validation_cell_first(tmp_path):
+    design = _load("search_design")
+    archs = spaces.get("nb201").sample(30, seed=5)
+    valid = truth.load("nb201").set_index("arch_str").loc[archs, "cifar10_valid_acc"].to_numpy()
+    rng = np.random.default_rng(0)
+    histories = []
+    for seed in range(2):  # two "design searches" over the same cells, screen values that ignore accuracy
+        h = pd.DataFrame({"arch": archs, "synflow": rng.normal(size=30), "meco_opt": rng.normal(size=30)})
+        histories.append(str(tmp_path / f"screen_{seed}.csv"))
+        h.to_csv(histories[-1], index=False)
+    # candidates: one that follows validation accuracy (zen), one that is noise (jacov)
+    wide = pd.DataFrame({"synflow": 0.0, "meco_opt": 0.0, "zen": valid, "jacov": rng.normal(size=30)}, index=archs)
+    for h in histories:  # the screen values of the survivors as the stores would hold them
+        wide.loc[pd.read_csv(h)["arch"], ["synflow", "meco_opt"]] = pd.read_csv(h)[["synflow", "meco_opt"]].values
+    text = design.refine_study(histories, wide, "cifar10", ["synflow", "meco_opt"], [10, 20], 1, 5,
+                               candidates=["zen", "jacov"])
+    table = [line for line in text.splitlines() if line.startswith("| zen |") or line.startswith("| jacov |")]
+    first = next(line for line in text.splitlines() if line.startswith("| zen") or line.startswith("| jacov"))
+    assert table and "zen" in first
+    best_rule = next(line for line in text.splitlines() if line.startswith("| zen | refine |"))
+    oracle = {k: np.mean([max(valid[[archs.index(a) for a in design.screen_survivors(h, ["synflow", "meco_opt"], k)]])
+                          for h in histories]) for k in (10, 20)}
+    cells = [c.strip() for c in best_rule.split("|")]
+    assert float(cells[5]) == round(oracle[10], 2) and float(cells[6]) == round(oracle[20], 2)
