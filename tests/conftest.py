@@ -10,6 +10,7 @@ layout), that folder is used.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
@@ -19,6 +20,18 @@ _REPO = Path(__file__).resolve().parents[1]
 _SIBLING_DATA = _REPO.parent / "shared" / "data"
 if not os.environ.get("ZEROSCORE_DATA") and _SIBLING_DATA.is_dir():
     os.environ["ZEROSCORE_DATA"] = str(_SIBLING_DATA)
+
+#: the benchmark scripts, which tests load by path (they are scripts, not a package)
+BENCHMARKS = _REPO / "benchmarks"
+
+
+def load_benchmark(name: str):
+    """``benchmarks/<name>.py`` as a module (``from conftest import load_benchmark`` in a test file)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
 
 #: what the data location must hold for the ``data_root`` tests (the project's shared data folder layout)
 _EXPECTED = ("cifar10_sample", "cifar100_sample", "zc_proxies_reference", "natsbench_api_sample")

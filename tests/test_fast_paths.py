@@ -9,26 +9,16 @@ value unchanged by ``F.relu`` calls, a frozen layer and eval mode on a network w
 from __future__ import annotations
 
 import copy
-import importlib.util
 import math
 import os
-from pathlib import Path
 
 import pytest
 import torch
+from conftest import BENCHMARKS
+from conftest import load_benchmark as _load
 from torch import nn
 
 import zeroscore
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 REFERENCES = _load("reference_algorithms").REFERENCES
 SAME_PROTOCOL = sorted(_load("speed_references").SAME_PROTOCOL)

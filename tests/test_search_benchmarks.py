@@ -3,22 +3,11 @@ results CSVs stay well-formed when a later row brings a new column."""
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+from conftest import load_benchmark as _load
 
 from zeroscore import spaces, truth
-
-BENCHMARKS = Path(__file__).resolve().parents[1] / "benchmarks"
-
-
-def _load(name: str):
-    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_append_rows_rewrites_with_the_union_of_columns(tmp_path):

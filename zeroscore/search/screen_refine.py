@@ -10,8 +10,12 @@ NB201 its indicators prefer the largest all-convolution cells, which is what the
 
 Why two stages: on NAS-Bench-201 the strong indicators are not equally cheap; a forward-only or data-free
 screen is ~10x cheaper per network than a backward-pass indicator, so spending the expensive evidence only where
-the decision is made buys more architectures for the same wall time. With ``refine=None`` (or ``keep == 0``) this
-is a plain screen-only search whose best is taken over everything scored.
+the decision is made buys more architectures for the same wall time. The second reason is that the evidence which
+finds the good region is not the one that ranks within it: on NB201 the size-driven screen (synflow, meco_opt)
+finds the large cells but prefers a convolution to the residual edge that the best of them have, which the
+refine indicators (``linear_regions`` + ``zen`` by default) rank the other way (benchmarks/results/search_design.md
+section 3). With ``refine=None`` (or ``keep == 0``) this is a plain screen-only search whose best is taken over
+everything scored.
 
 Rank aggregation is the one the objectives declare (``aggregate="rank"``: TE-NAS's sum of ranks;
 ``"log_rank"``: AZ-NAS's sum of log relative ranks, which rewards being good on every indicator at once).
