@@ -52,10 +52,12 @@ def anytime(res, space: str, dataset: str, root) -> list[dict]:
     from zeroscore.truth import lookup_accuracy
 
     hist = res.history
+    if "arch" not in hist:  # pruning: its history is supernet configurations, not architectures
+        return []
     if "stage" in hist:
         hist = hist[hist["stage"] == 1]
     hist = hist[hist["new"]] if "new" in hist else hist.drop_duplicates("arch")
-    if not len(hist) or "arch" not in hist:
+    if not len(hist):
         return []
     skip = {"step", "arch", "seconds", "new", "objective", "stage"}
     names = [c for c in hist.columns if c not in skip]

@@ -46,3 +46,13 @@ def test_refine_study_ranks_the_rule_that_picks_the_best_validation_cell_first(t
                           for h in histories]) for k in (10, 20)}
     cells = [c.strip() for c in best_rule.split("|")]
     assert float(cells[5]) == round(oracle[10], 2) and float(cells[6]) == round(oracle[20], 2)
+
+
+def test_anytime_curve_is_empty_for_a_history_without_architectures():
+    """Pruning's history lists supernet configurations, not architectures: no anytime curve (and no crash after a
+    finished search)."""
+    from types import SimpleNamespace
+
+    search = _load("search_nb201")
+    res = SimpleNamespace(history=pd.DataFrame({"round": [0, 1], "edge": [2, 3]}), info={}, best="x")
+    assert search.anytime(res, "nb201", "cifar10", None) == []
