@@ -125,7 +125,7 @@ def run(args) -> None:
                 wall = time.perf_counter() - t0
                 # ground truth only from here on, after the search returned
                 acc, col, note = lookup_accuracy(args.space, res.best, dataset, root=args.data)
-                indicators = res.info.get("objective", "").split(" on ")[0]
+                indicators = res.info.get("objective", "").split(" on ")[0] or "+".join(res.info.get("indicators", ()))
                 if res.info.get("refine"):
                     indicators += " | refine " + res.info["refine"].split(" on ")[0]
                 row = {"method": label, "dataset": ds_name, "search_data": dataset, "seed": seed,
