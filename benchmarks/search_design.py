@@ -260,38 +260,35 @@ def refine_study(histories, wide: pd.DataFrame, dataset: str, screen, keeps, max
     lines += [f"| {n} | {r:.3f} |" for r, n in sorted(rhos, reverse=True)]
     oracle = {k: np.mean([target[survivors[(h, k)]].max() for h in histories]) for k in keeps}
     screen_pick = {k: np.mean([target[survivors[(h, k)][0]] for h in histories]) for k in keeps}
+    # every indicator oriented once over all survivors; each design search's survivors are positions into them
+    signed = {n: orient(wide.loc[union, n].to_numpy(dtype=float), higher_is_better(n))
+              for n in list(screen) + candidates}
+    position = {a: i for i, a in enumerate(union)}
+    places = {hk: np.array([position[a] for a in surv]) for hk, surv in survivors.items()}
+    t_union = target.to_numpy()
+
+    def pick(names, idx, agg) -> int:
+        """The position of the best of ``idx`` by the aggregation of ``names`` (a failed value ranks worst)."""
+        return int(idx[int(np.argmax(AGGREGATIONS[agg]([signed[n][idx] for n in names])))])
+
     rows = []
     for size in range(1, max_size + 1):
         for combo in itertools.combinations(candidates, size):
             for scope in ("screen+refine", "refine"):
                 names = (list(screen) if scope == "screen+refine" else []) + list(combo)
                 for agg in AGGREGATIONS:
-                    per_keep = []
-                    for k in keeps:
-                        picks = []
-                        for h in histories:
-                            surv = survivors[(h, k)]
-                            cols = [orient(wide.loc[surv, n].to_numpy(dtype=float), higher_is_better(n))
-                                    for n in names]
-                            cols = [np.where(np.isnan(c), -np.inf, c) for c in cols]
-                            final = AGGREGATIONS[agg](cols) if len(cols) > 1 else cols[0]
-                            picks.append(target[surv[int(np.argmax(final))]])
-                        per_keep.append(float(np.mean(picks)))
+                    per_keep = [float(np.mean([t_union[pick(names, places[(h, k)], agg)] for h in histories]))
+                                for k in keeps]
                     rows.append((float(np.mean(per_keep)), per_keep, "+".join(combo), scope, agg))
     rows.sort(key=lambda r: -r[0])
     # the design searches share most survivors (the screen converges to one region), so they are nearly one
     # decision per keep; a bootstrap over random subsets of all their survivors says how robust a rule is
     rng = np.random.default_rng(0)
     subsets = [rng.choice(len(union), size=min(keeps[0], len(union)), replace=False) for _ in range(2000)]
-    t_union = target.to_numpy()
 
     def bootstrap(combo, scope, agg) -> float:
         names = (list(screen) if scope == "screen+refine" else []) + combo.split("+")
-        cols = [orient(wide.loc[union, n].to_numpy(dtype=float), higher_is_better(n)) for n in names]
-        cols = [np.where(np.isnan(c), -np.inf, c) for c in cols]
-        picks = [t_union[idx[int(np.argmax(AGGREGATIONS[agg]([c[idx] for c in cols]) if len(cols) > 1
-                                          else cols[0][idx]))]] for idx in subsets]
-        return float(np.mean(picks))
+        return float(np.mean([t_union[pick(names, idx, agg)] for idx in subsets]))
 
     head = " | ".join(f"keep {k}" for k in keeps)
     boot_oracle = float(np.mean([t_union[idx].max() for idx in subsets]))
