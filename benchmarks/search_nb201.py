@@ -27,6 +27,7 @@ import argparse
 import datetime
 import os
 import platform
+import re
 import sys
 import time
 from pathlib import Path
@@ -54,6 +55,8 @@ def anytime(res, space: str, dataset: str, root) -> list[dict]:
     hist = res.history
     if "arch" not in hist:  # pruning: its history is supernet configurations, not architectures
         return []
+    if res.info.get("pick_from") == "population":
+        return _population_anytime(res, space, dataset, root)
     if "stage" in hist:
         hist = hist[hist["stage"] == 1]
     hist = hist[hist["new"]] if "new" in hist else hist.drop_duplicates("arch")
@@ -72,6 +75,31 @@ def anytime(res, space: str, dataset: str, root) -> list[dict]:
         points.append({"evaluations": k, "arch": arch, "final": False,
                        "accuracy": lookup_accuracy(space, arch, dataset, root=root)[0]})
     points.append({"evaluations": len(hist), "arch": res.best, "final": True,
+                   "accuracy": lookup_accuracy(space, res.best, dataset, root=root)[0]})
+    return points
+
+
+def _population_anytime(res, space: str, dataset: str, root) -> list[dict]:
+    """Anytime curve of an evolution that returns the best of its final population (TEG-NAS): after k
+    evaluations the population is the last ``population`` ones (aging), ranked within itself."""
+    import numpy as np
+
+    from zeroscore.ranking import AGGREGATIONS, higher_is_better, orient
+    from zeroscore.truth import lookup_accuracy
+
+    hist, size = res.history, int(res.info["population"])
+    skip = {"step", "arch", "seconds", "new", "objective", "stage"}
+    names = [c for c in hist.columns if c not in skip]
+    agg = AGGREGATIONS[res.info.get("aggregate", "rank_sum")]
+    points = []
+    for k in list(range(size, len(hist), ANYTIME_STEP)) + [len(hist)]:
+        part = hist.iloc[max(0, k - size):k].drop_duplicates("arch")
+        cols = [np.where(np.isnan(c), -np.inf, c) for c in
+                (orient(part[n].to_numpy(dtype=float), higher_is_better(n)) for n in names)]
+        arch = part["arch"].iloc[int(np.argmax(agg(cols) if len(cols) > 1 else cols[0]))]
+        points.append({"evaluations": int(hist["new"].iloc[:k].sum()), "arch": arch, "final": False,
+                       "accuracy": lookup_accuracy(space, arch, dataset, root=root)[0]})
+    points.append({"evaluations": int(hist["new"].sum()), "arch": res.best, "final": True,
                    "accuracy": lookup_accuracy(space, res.best, dataset, root=root)[0]})
     return points
 
@@ -110,24 +138,37 @@ def run(args) -> None:
                 if method == "prune":
                     res = run_search("prune", space=args.space, dataset=dataset, seed=seed, repeats=args.repeats,
                                      batch_size=args.prune_batch_size, root=args.data, device=args.device,
-                                     indicators=args.prune_indicators)
+                                     indicators=args.prune_indicators, progress=args.progress,
+                                     protocol="tenas" if args.protocol == "tenas" else None)
                 elif method == "two_stage":
                     res = run_search("two_stage", space=args.space, dataset=dataset, seed=seed,
                                      budget=args.two_stage_budget, batch_size=args.two_stage_batch_size,
                                      root=args.data, indicators=args.screen, refine=args.refine, keep=args.keep,
                                      explore=args.explore, final=args.final, progress=args.progress,
                                      device=args.device)
-                else:
+                elif method == "evolve" and args.protocol == "tegnas":
+                    # TEG-NAS's measurement per architecture; population / tournament / budget as given (stated)
                     res = run_search(method, space=args.space, dataset=dataset, seed=seed, budget=args.budget,
-                                     batch_size=args.batch_size, root=args.data, population=args.population,
-                                     tournament_size=args.sample, indicators=args.screen if args.same_indicators
-                                     else args.evolve_indicators, progress=args.progress, device=args.device)
+                                     root=args.data, population=args.population, tournament_size=args.sample,
+                                     progress=args.progress, device=args.device, protocol="tegnas")
+                else:
+                    res = run_search(method, space=args.space, dataset=dataset, seed=seed, budget=args.budget or 30,
+                                     batch_size=args.batch_size, root=args.data, population=args.population or 10,
+                                     tournament_size=args.sample or 3, indicators=args.screen
+                                     if args.same_indicators else args.evolve_indicators, progress=args.progress,
+                                     device=args.device)
                 wall = time.perf_counter() - t0
                 # ground truth only from here on, after the search returned
                 acc, col, note = lookup_accuracy(args.space, res.best, dataset, root=args.data)
                 indicators = res.info.get("objective", "").split(" on ")[0] or "+".join(res.info.get("indicators", ()))
                 if res.info.get("refine"):
                     indicators += " | refine " + res.info["refine"].split(" on ")[0]
+                if res.method == "evolve":
+                    supernet = re.search(r"batch (\d+).*TE-NAS supernets x(\d+)", res.info.get("objective", ""))
+                    indicators += (f" (population {res.info['population']}, tournament {res.info['sample']}, ranked "
+                                   f"within the {res.info['rank_within']}, best of the {res.info['pick_from']}"
+                                   + (f", TE-NAS supernets x{supernet[2]} inits, batch {supernet[1]}" if supernet
+                                      else "") + ")")
                 row = {"method": label, "dataset": ds_name, "search_data": dataset, "seed": seed,
                        "arch": res.best, "accuracy": acc, "column": col, "archs_scored": res.archs_scored,
                        "evaluations": res.info.get("evaluations", res.archs_scored), "wall_seconds": round(wall, 2),
@@ -229,6 +270,22 @@ def report(args) -> str:
     return table + "\n\n" + "\n".join(per) + ("\n\n" + plot if plot else "") + "\n\n" + info + "\n"
 
 
+def mean_step_curve(points: pd.DataFrame) -> pd.Series:
+    """Mean over seeds of the anytime curves in ``points`` (columns seed, evaluations, accuracy). A curve is a step
+    function (the cell returned stays the same until the next point), so each seed's curve is carried forward
+    onto the union of the seeds' points, over the range every seed covers: seeds sampled at different counts (an
+    aging population counts new cells, a different number per seed) are averaged like for like."""
+    import numpy as np
+
+    seeds = [g.sort_values("evaluations") for _, g in points.groupby("seed")]
+    lo = max(int(g.evaluations.min()) for g in seeds)
+    hi = min(int(g.evaluations.max()) for g in seeds)
+    grid = np.array(sorted(x for x in set(points.evaluations) if lo <= x <= hi))
+    curves = [g.accuracy.to_numpy(dtype=float)[np.searchsorted(g.evaluations.to_numpy(), grid, side="right") - 1]
+              for g in seeds]
+    return pd.Series(np.mean(curves, axis=0), index=grid)
+
+
 def plot_anytime(args) -> str:
     """Accuracy of the cell each searcher would return after k archs scored (mean over seeds), one panel per
     dataset, with TE-NAS, NASWOT (N=1000) and the NB201 paper's random search as reference lines."""
@@ -250,11 +307,11 @@ def plot_anytime(args) -> str:
         return ""
     # one colour per method on every panel; methods whose curves coincide (same screen) stay visible as dashes
     colours = {m: f"C{i}" for i, m in enumerate(dict.fromkeys(df["method"]))}
-    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 3.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 5.0), squeeze=False)
     for ax, ds in zip(axes[0], datasets):
         sub = df[df.dataset == ds]
         for i, (method, g) in enumerate(sub.groupby("method", sort=False)):
-            mean = g.groupby("evaluations")["accuracy"].mean()
+            mean = mean_step_curve(g)
             ax.plot(mean.index, mean.values, marker=".", color=colours[method], linestyle=["-", "--", ":"][i % 3],
                     label=f"{method} (mean of {g.seed.nunique()} seeds)")
             final = finals[(finals.dataset == ds) & (finals.method == method)]
@@ -269,8 +326,9 @@ def plot_anytime(args) -> str:
         ax.set_xlabel("architectures scored")
         ax.set_ylabel("test accuracy of the cell returned (%)")
         ax.grid(alpha=0.3)
-    axes[0][0].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+    handles, labels = axes[0][0].get_legend_handles_labels()  # below the panels: it must not hide a curve
+    fig.legend(handles, labels, fontsize=7, loc="lower center", ncol=4, frameon=False)
+    fig.tight_layout(rect=(0, 0.04 + 0.045 * ((len(labels) + 3) // 4), 1, 1))
     out = Path("benchmarks/results/plots") / f"search_anytime_{args.space}.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
@@ -302,9 +360,13 @@ def main(argv=None) -> int:
     p.add_argument("--evolve-indicators", default=None,
                    help="evolve / random: indicators (default naswot,synflow; TEG-NAS: "
                         "ntk_cond,linear_regions,ntk_generalization)")
-    p.add_argument("--budget", type=int, default=30, help="evaluations per evolve / random search")
-    p.add_argument("--population", type=int, default=10)
-    p.add_argument("--sample", type=int, default=3)
+    p.add_argument("--budget", type=int, default=None,
+                   help="evaluations per evolve / random search (default 30; --protocol tegnas: 1256)")
+    p.add_argument("--population", type=int, default=None, help="evolve population (default 10; tegnas: 256)")
+    p.add_argument("--sample", type=int, default=None, help="evolve tournament size (default 3; tegnas: 64)")
+    p.add_argument("--protocol", default=None, choices=["tenas", "tegnas"],
+                   help="a seed system at its own protocol: tenas (prune: 3 initialisations, NTK batch 72) or "
+                        "tegnas (evolve: TEG-NAS's triple on the TE-NAS supernets, ranked within tournaments)")
     p.add_argument("--batch-size", type=int, default=32, help="batch of the evolve/random objective")
     p.add_argument("--repeats", type=int, default=1, help="prune: initialisations per measurement")
     p.add_argument("--prune-batch-size", type=int, default=16, help="prune: NTK batch")

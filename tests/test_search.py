@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from zeroscore import spaces
+from zeroscore.errors import UsageError
 from zeroscore.indicators.base import _REGISTRY, Indicator, register
 from zeroscore.search import SearchResult, evolve, make_objective, prune, random_search
 from zeroscore.search.pruning import dense_ranks, relative_gain, round_sig
@@ -343,3 +344,147 @@ def test_searcher_names_stay_functions_after_their_modules_are_imported():
             "           make_objective, zeroscore.evolve, evaluate, search))\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# TEG-NAS's evolution protocol: ranks within the tournament, the answer from the final population, the cell
+# measured as the single path of the TE-NAS supernets
+
+
+class _RecordingToyObjective:
+    """Duck-typed population objective on the toy space that records the size of every population it ranks."""
+
+    names = ["closeness", "spread"]
+
+    def __init__(self):
+        self.ranked_sizes: list[int] = []
+
+    def values(self, arch):
+        return {"closeness": toy_objective(arch), "spread": -float(max(arch) - min(arch))}
+
+    def fitness(self, rows):
+        from zeroscore.ranking import rank_sum
+
+        self.ranked_sizes.append(len(rows))
+        return rank_sum([[r["closeness"] for r in rows], [r["spread"] for r in rows]])
+
+
+def test_evolve_ranks_within_the_tournament_and_picks_from_the_population():
+    obj = _RecordingToyObjective()
+    res = evolve(ToySpace(), obj, population=8, sample=3, cycles=40, seed=2, rank_within="sample",
+                 pick_from="population")
+    # every tournament ranks its 3 members only; the final answer ranks the distinct members of the population
+    assert obj.ranked_sizes[:40] == [3] * 40
+    final = res.info["final_population"]
+    assert res.best in final and obj.ranked_sizes[40] == len(set(final))
+    fit = obj.fitness([obj.values(a) for a in dict.fromkeys(final)])
+    assert obj.values(res.best) == obj.values(list(dict.fromkeys(final))[int(fit.argmax())])
+    assert len(res.history) == 8 + 40  # the budget is exact
+    again = evolve(ToySpace(), _RecordingToyObjective(), population=8, sample=3, cycles=40, seed=2,
+                   rank_within="sample", pick_from="population")
+    assert list(again.history["arch"]) == list(res.history["arch"]) and again.best == res.best
+    # the default ranks across the population at every cycle and answers with the best of the whole history
+    default = _RecordingToyObjective()
+    evolve(ToySpace(), default, population=8, sample=3, cycles=5, seed=2)
+    assert default.ranked_sizes[:5] == [8] * 5
+    with pytest.raises(UsageError, match="rank_within"):
+        evolve(ToySpace(), toy_objective, rank_within="tournament")
+    with pytest.raises(UsageError, match="pick_from"):
+        evolve(ToySpace(), toy_objective, pick_from="best")
+
+
+def test_supernet_objective_measures_the_single_path_averaged_over_repeats(mask_indicator):
+    from zeroscore.spaces.supernet import supernet_class
+
+    obj = make_objective(mask_indicator, dataset="gaussian", batch_size=2, network="supernet", repeats=2)
+    layout = supernet_class("nb201").mask_layout(None)
+    for arch in [format_arch(BEST_CELL), *spaces.get("nb201").sample(3, seed=4)]:
+        expected = _synthetic_value(layout.single_path_masks(arch)[0])
+        assert obj.values(arch)[mask_indicator] == pytest.approx(expected)
+    assert obj(format_arch(BEST_CELL)) == pytest.approx(60.0)  # the planted optimum: 6 target ops, no other
+    assert "TE-NAS supernets x2" in obj.describe()
+    with pytest.raises(UsageError, match="modules"):
+        obj.values(nn.Linear(2, 2))
+    with pytest.raises(UsageError, match="supernet"):
+        make_objective("synflow", space="nb101", network="supernet")
+    with pytest.raises(UsageError, match="repeats"):
+        make_objective("synflow", repeats=3)
+    with pytest.raises(UsageError, match="network"):
+        make_objective("synflow", network="thin")
+
+
+def test_supernet_objective_values_match_the_pruning_measurement():
+    """The evolution protocol and the pruning protocol measure a cell identically (same nets, data, averaging)."""
+    from zeroscore.search.supernet_scoring import SupernetScorer
+    from zeroscore.spaces.supernet import supernet_class
+
+    torch.manual_seed(0)
+    obj = make_objective(["ntk_cond", "linear_regions"], dataset="gaussian", batch_size=4, network="supernet",
+                         repeats=2, seed=3)
+    arch = format_arch(BEST_CELL)
+    got = obj.values(arch)
+    scorer = SupernetScorer("nb201", ["ntk_cond", "linear_regions"], "gaussian", 3, 4, None, 10, None,
+                            "kaiming_normal", None)
+    masks = supernet_class("nb201").mask_layout(None).single_path_masks(arch)
+    per = [scorer(masks, 0, r) for r in range(2)]
+    for n in ("ntk_cond", "linear_regions"):
+        assert got[n] == pytest.approx((per[0][n] + per[1][n]) / 2)
+        assert math.isfinite(got[n])
+    assert per[0] != per[1]  # two initialisations, two batches
+
+
+def test_run_search_protocols_set_the_seed_systems_settings(monkeypatch):
+    import zeroscore.search.evolution as evolution_module
+    from zeroscore.search import PROTOCOLS, run_search
+
+    seen = {}
+
+    def fake_evolve(space, objective, **kw):
+        seen.update(kw, objective=objective)
+        return "searched"
+
+    monkeypatch.setattr(evolution_module, "evolve", fake_evolve)
+    assert run_search("evolve", protocol="tegnas", dataset="gaussian") == "searched"
+    obj = seen["objective"]
+    assert obj.names == list(PROTOCOLS["tegnas"]["indicators"]) and obj.network == "supernet"
+    assert obj.repeats == 3 and obj.batch_size == 64
+    assert (seen["population"], seen["sample"], seen["cycles"]) == (256, 64, 1000)
+    assert seen["rank_within"] == "sample" and seen["pick_from"] == "population"
+    # a reduced run keeps the per-architecture measurement and states its own population and budget
+    run_search("evolve", protocol="tegnas", dataset="gaussian", budget=40, population=16, tournament_size=4,
+               indicators="synflow", batch_size=8)
+    assert seen["objective"].names == list(PROTOCOLS["tegnas"]["indicators"]) and seen["objective"].batch_size == 64
+    assert (seen["population"], seen["sample"], seen["cycles"]) == (16, 4, 24)
+    import zeroscore.search.pruning as pruning_module
+
+    monkeypatch.setattr(pruning_module, "prune", lambda space, **kw: seen.update(kw, space=space))
+    run_search("prune", protocol="tenas", batch_size=16, repeats=1)
+    assert (seen["repeats"], seen["batch_size"], tuple(seen["indicators"])) == (3, 72, ("ntk_cond", "linear_regions"))
+    run_search("prune", protocol="tenas", space="darts")
+    assert seen["batch_size"] == 14
+    with pytest.raises(UsageError, match="unknown protocol"):
+        run_search("evolve", protocol="nasnet")
+    with pytest.raises(UsageError, match="by method 'prune'"):
+        run_search("evolve", protocol="tenas")
+    with pytest.raises(UsageError, match="defined on"):
+        run_search("prune", protocol="tenas", space="nats_sss")
+
+
+@pytest.mark.slow
+def test_cli_tegnas_protocol_reduced_run_end_to_end(data_root):
+    env = {**os.environ, "ZEROSCORE_DATA": str(data_root)}
+    out = subprocess.run(
+        [sys.executable, "-m", "zeroscore", "search", "--protocol", "tegnas", "--budget", "3", "--population", "2",
+         "--tournament-size", "2", "--dataset", "cifar10", "--threads", "1", "--json", "--no-progress"],
+        capture_output=True, text=True, env=env, timeout=600, cwd=REPO,
+    )
+    assert out.returncode == 0, out.stderr
+    import json
+
+    record = json.loads(out.stdout)
+    assert record["method"] == "evolve" and record["archs_scored"] <= 3
+    assert set(record["values"]) == {"ntk_cond", "linear_regions", "ntk_generalization", "objective"}
+    assert record["accuracy_column"] == "cifar10_test_acc"
+    bad = subprocess.run([sys.executable, "-m", "zeroscore", "search", "--protocol", "tegnas", "--method", "prune"],
+                         capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+    assert bad.returncode != 0 and "protocol 'tegnas' is a search by method 'evolve', not 'prune'" in bad.stderr

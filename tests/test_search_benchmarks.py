@@ -56,3 +56,35 @@ def test_anytime_curve_is_empty_for_a_history_without_architectures():
     search = _load("search_nb201")
     res = SimpleNamespace(history=pd.DataFrame({"round": [0, 1], "edge": [2, 3]}), info={}, best="x")
     assert search.anytime(res, "nb201", "cifar10", None) == []
+
+
+def test_population_anytime_follows_the_aging_population_of_a_tegnas_search():
+    """An evolution that answers with the best of its final population (TEG-NAS) would, after k evaluations, have
+    answered with the best of the last ``population`` evaluations, not of everything scored so far."""
+    from types import SimpleNamespace
+
+    search = _load("search_nb201")
+    archs = spaces.get("nb201").sample(25, seed=7)
+    score = list(range(25))
+    score[3] = 100  # the best cell overall ages out of the population of 5 after evaluation 8
+    hist = pd.DataFrame({"arch": archs, "synflow": score, "new": True})
+    hist.loc[24, "new"] = False  # a repeat: counted as an evaluation, not as a new architecture
+    res = SimpleNamespace(history=hist, best=archs[23],
+                          info={"pick_from": "population", "population": 5, "aggregate": "rank_sum"})
+    points = search.anytime(res, "nb201", "cifar10", None)
+    assert [p["evaluations"] for p in points] == [5, 15, 24, 24]
+    assert points[0]["arch"] == archs[3]  # still in the population after 5 evaluations
+    assert points[1]["arch"] == archs[14]  # evaluations 11-15: archs[3] has aged out
+    assert points[-1]["final"] and points[-1]["arch"] == archs[23]
+    table = truth.load("nb201").set_index("arch_str")["cifar10_test_acc"]
+    assert points[1]["accuracy"] == table[archs[14]]
+
+
+def test_mean_anytime_curve_carries_each_seed_forward_onto_the_common_grid():
+    search = _load("search_nb201")
+    points = pd.DataFrame({"seed": [0, 0, 0, 1, 1, 1], "evaluations": [10, 20, 30, 10, 15, 25],
+                           "accuracy": [90.0, 91.0, 92.0, 80.0, 82.0, 84.0]})
+    curve = search.mean_step_curve(points)
+    # seed 1 ends at 25: the mean stops there; at 20 seed 1 still returns its cell of 15
+    assert list(curve.index) == [10, 15, 20, 25]
+    assert list(curve.values) == [85.0, 86.0, 86.5, 87.5]

@@ -13,7 +13,7 @@ import sys
 
 from zeroscore.cli._common import data_option, positive_int, seed
 from zeroscore.oneshot import METHOD_NAMES as ONESHOT_METHODS
-from zeroscore.search import DEFAULT_INDICATORS, TWO_STAGE
+from zeroscore.search import DEFAULT_INDICATORS, PROTOCOLS, TWO_STAGE
 
 #: where a weight-sharing search's cell is looked up afterwards: NAS-Bench-201's three datasets
 LOOKUP_DATASETS = ("cifar10", "cifar100", "imagenet16")
@@ -33,8 +33,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "--dataset cifar10 --epochs 2 --channels 8 --cells 1 --checkpoint runs/darts")
     parser.add_argument("--space", default="nb201",
                         help="nb201 | darts (prune and weight-sharing methods); any space for evolve / random")
-    parser.add_argument("--method", default="evolve",
-                        choices=["two_stage", "prune", "evolve", "random", *ONESHOT_METHODS], help="search method")
+    parser.add_argument("--method", default=None,
+                        choices=["two_stage", "prune", "evolve", "random", *ONESHOT_METHODS],
+                        help="search method (default: evolve, or the method of --protocol)")
     parser.add_argument("--dataset", default="cifar10",
                         help="batch source: cifar10 | cifar100 | imagenet16_standin | gaussian")
     data_option(parser)
@@ -58,6 +59,12 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--final", choices=["refine", "screen+refine"], default=None,
                         help=f"two_stage: rank the survivors by the refine indicators or by all (default "
                              f"{TWO_STAGE.final})")
+    parser.add_argument("--protocol", choices=sorted(PROTOCOLS), default=None,
+                        help="a seed system at its own settings: tenas (prune: 3 initialisations, NTK batch 72) or "
+                             "tegnas (evolve: NTK condition number + linear regions + NTK regression error on the "
+                             "TE-NAS supernets, 3 initialisations, batch 64, population 256, tournament 64, 1256 "
+                             "evaluations, ranked within each tournament); --budget, --population and "
+                             "--tournament-size still apply (a reduced run)")
     parser.add_argument("--batch-size", type=positive_int, default=64, help="images per scoring batch")
     parser.add_argument("--repeats", type=positive_int, default=3,
                         help="prune: initialisations per measurement (TE-NAS: 3)")
@@ -90,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.threads:
         torch.set_num_threads(args.threads)
+    if args.method is None:
+        args.method = PROTOCOLS[args.protocol]["method"] if args.protocol else "evolve"
     if args.method in ONESHOT_METHODS:
         return _run_oneshot(args)
     refine = args.refine_indicators
@@ -99,7 +108,7 @@ def run(args: argparse.Namespace) -> int:
                      indicators=args.indicators, batch_size=args.batch_size, root=args.data, repeats=args.repeats,
                      population=args.population, tournament_size=args.tournament_size, device=args.device,
                      progress=not args.no_progress and not args.json, refine=refine, keep=args.keep,
-                     explore=args.explore, aggregate=args.aggregate, final=args.final)
+                     explore=args.explore, aggregate=args.aggregate, final=args.final, protocol=args.protocol)
     acc, col, note = lookup_accuracy(res.space or args.space, res.best, args.dataset, root=args.data)
     record = {
         "method": res.method, "space": res.space or args.space, "dataset": args.dataset, "seed": res.seed,

@@ -48,7 +48,7 @@ def __dir__():
 
 
 __all__ = ["prune", "evolve", "random_search", "two_stage", "make_objective", "Objective", "SearchResult", "run_search",
-           "DEFAULT_INDICATORS", "TWO_STAGE"]
+           "DEFAULT_INDICATORS", "TWO_STAGE", "PROTOCOLS"]
 
 #: default indicators per method: TE-NAS's pair for pruning; NASWOT + synflow (forward / one backward, cheap on a
 #: CPU) for the sampling-based searchers, whose objective is evaluated on full benchmark networks.
@@ -73,12 +73,29 @@ class TwoStageDefaults:
 
 TWO_STAGE = TwoStageDefaults()
 
+#: the seed systems' own protocols (``run_search(..., protocol=...)``, ``zeroscore search --protocol``); read from
+#: their launchers (VITA-Group/TENAS ``prune_launch.py``; VITA-Group/TEGNAS ``evolution_launch.py``, ``R_EA.py``,
+#: ``te_reward_generator.py``). ``budget``, ``population`` and ``tournament_size`` given to :func:`run_search`
+#: override a protocol's (a reduced run states them); everything measured per architecture stays as here.
+PROTOCOLS: dict[str, dict] = {
+    # TE-NAS: 3 initialisations per measurement, NTK batch 72 on NAS-Bench-201 (14 on DARTS)
+    "tenas": {"method": "prune", "indicators": ("ntk_cond", "linear_regions"), "repeats": 3,
+              "batch_size": {"nb201": 72, "darts": 14}},
+    # TEG-NAS evolution: population 256, tournament 64, 1000 steps (1256 evaluations); the NTK triple on the
+    # TE-NAS proxy supernets (3 initialisations, batch 64), ranked within each tournament; the answer is the best
+    # of the final population. Deviations: tied values share their average rank (R_EA.py: the better rank), and
+    # ntk_generalization holds out half of the one batch (TEG-NAS: a second batch of 64 from the validation split)
+    "tegnas": {"method": "evolve", "indicators": ("ntk_cond", "linear_regions", "ntk_generalization"),
+               "network": "supernet", "repeats": 3, "batch_size": 64, "population": 256, "tournament_size": 64,
+               "budget": 1256, "rank_within": "sample", "pick_from": "population"},
+}
+
 
 def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed: int = 0, budget: int | None = None,
                indicators=None, batch_size: int = 64, root=None, repeats: int = 3, population: int | None = None,
                tournament_size: int | None = None, device=None, progress: bool = False,
                verbose: bool = False, refine=None, keep: int | None = None, explore: str | None = None,
-               aggregate: str | None = None, final: str | None = None) -> SearchResult:
+               aggregate: str | None = None, final: str | None = None, protocol: str | None = None) -> SearchResult:
     """One search by name (what the CLI and the benchmarks call).
 
     ``budget`` is the number of architecture evaluations for ``random`` and ``evolve`` (default 100; evolve:
@@ -89,6 +106,10 @@ def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed
     (``log_rank`` or ``rank_sum``), exploring with ``explore`` (``evolve`` or ``random``) and ranking the survivors
     by ``final`` (``refine`` or ``screen+refine``). ``progress`` shows
     a progress bar with ETA on stderr.
+
+    ``protocol`` runs a seed system at its own settings (:data:`PROTOCOLS`): ``"tenas"`` (``prune``) or
+    ``"tegnas"`` (``evolve``); it sets the indicators, batch and repeats (the given ones are ignored) and, unless
+    given, the budget, population and tournament size.
     """
     from zeroscore.search.evolution import evolve
     from zeroscore.search.objective import make_objective
@@ -98,6 +119,27 @@ def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed
 
     if method not in DEFAULT_INDICATORS:
         raise UsageError(f"unknown search method {method!r}; use prune, evolve, random or two_stage")
+    evolve_options: dict = {}
+    if protocol is not None:
+        if protocol not in PROTOCOLS:
+            raise UsageError(f"unknown protocol {protocol!r}; protocols: {', '.join(sorted(PROTOCOLS))}")
+        spec = PROTOCOLS[protocol]
+        if spec["method"] != method:
+            raise UsageError(f"protocol {protocol!r} is a search by method {spec['method']!r}, not {method!r}")
+        indicators, repeats = spec["indicators"], spec["repeats"]
+        size = spec["batch_size"]
+        if isinstance(size, dict):
+            from zeroscore.names import space_name
+
+            name = space_name(space) if isinstance(space, str) else getattr(space, "name", "")
+            if name not in size:
+                raise UsageError(f"protocol {protocol!r} is defined on {', '.join(size)}, not {space!r}")
+            size = size[name]
+        batch_size = size
+        budget = budget or spec.get("budget")
+        population = population or spec.get("population")
+        tournament_size = tournament_size or spec.get("tournament_size")
+        evolve_options = {k: spec[k] for k in ("rank_within", "pick_from") if k in spec}
     indicators = indicators if indicators else DEFAULT_INDICATORS[method]  # any spec the Scorer parses
     if budget is None:
         budget = TWO_STAGE.budget if method == "two_stage" else 100
@@ -119,11 +161,13 @@ def run_search(method: str, space: str = "nb201", dataset: str = "cifar10", seed
                          seed=seed, explore=explore or TWO_STAGE.explore, population=population,
                          tournament=tournament_size, aggregate=agg, final=final or TWO_STAGE.final,
                          progress=progress, verbose=verbose)
+    on_supernet = protocol is not None and PROTOCOLS[protocol].get("network") == "supernet"
     objective = make_objective(indicators, dataset=dataset, space=space, batch_size=batch_size, seed=seed, root=root,
-                               device=device)
+                               device=device, network="supernet" if on_supernet else "benchmark",
+                               repeats=repeats if on_supernet else 1)
     if method == "random":
         return random_search(space, objective, budget=budget, seed=seed, progress=progress, verbose=verbose)
     pop = min(population or max(2, min(20, budget // 4)), budget)
     size = tournament_size or max(2, pop // 4)
     return evolve(space, objective, population=pop, sample=min(size, pop), cycles=max(0, budget - pop), seed=seed,
-                  progress=progress, verbose=verbose)
+                  progress=progress, verbose=verbose, **evolve_options)

@@ -4,10 +4,13 @@ The population is a queue: each cycle draws ``sample`` members uniformly at rand
 of them (``space.mutate``, one edit), scores the child, appends it and removes the *oldest* member (not the
 worst: that is the "aging" that regularizes the search). With a multi-indicator :class:`~zeroscore.search.Objective`
 the fitness of the members is recomputed every cycle as the sum of their per-indicator ranks across the current
-population (TEG-NAS's evolution combines TE indicators this way); a plain callable's float is used as is.
+population (``rank_within="population"``, the default) or across the tournament's members only
+(``rank_within="sample"``: TEG-NAS's ``R_EA.py``, which ranks its trainability / expressivity / generalisation
+triple within each tournament); a plain callable's float is used as is.
 
 At the end, the architecture returned is the best of *everything* scored during the search (for rank
-aggregation: the highest sum of ranks across all distinct architectures scored). Ground truth is never consulted.
+aggregation: the highest sum of ranks across all distinct architectures scored), or with ``pick_from="population"``
+the best of the final population ranked within it (TEG-NAS). Ground truth is never consulted.
 """
 
 from __future__ import annotations
@@ -82,18 +85,20 @@ class Evaluator:
     def fitness(self, archs) -> np.ndarray:
         return self._fitness([self.cache[self.key(a)] for a in archs])
 
-    def best(self):
-        """(arch, values, fitness) of the best distinct architecture scored, by fitness across all of them."""
-        keys = list(self.cache)
+    def best(self, among=None):
+        """(arch, values, fitness) of the best distinct architecture scored, by fitness across all of them (or
+        across the distinct architectures of ``among``, e.g. a final population)."""
+        keys = list(self.cache) if among is None else list(dict.fromkeys(self.key(a) for a in among))
         fit = self._fitness([self.cache[k] for k in keys])
         i = int(np.argmax(fit))
         return self.archs[keys[i]], dict(self.cache[keys[i]]), float(fit[i])
 
-    def result(self, method: str, seed: int, start: float, **info) -> SearchResult:
-        """The :class:`SearchResult` of a finished search: the best architecture scored, with its values and
-        fitness, the history and the cost (``start``: its ``time.perf_counter()``)."""
+    def result(self, method: str, seed: int, start: float, among=None, **info) -> SearchResult:
+        """The :class:`SearchResult` of a finished search: the best architecture scored (or the best of
+        ``among``), with its values and fitness, the history and the cost (``start``: its
+        ``time.perf_counter()``)."""
         self.close()
-        best, vals, fit = self.best()
+        best, vals, fit = self.best(among)
         vals["objective"] = fit
         objective = self.objective.describe() if isinstance(self.objective, Objective) else repr(self.objective)
         return SearchResult(
@@ -120,7 +125,8 @@ def _space(space):
 
 
 def evolve(space, objective: Callable, population: int = 20, sample: int = 5, cycles: int = 80, seed: int = 0,
-           initial=None, progress: bool = False, verbose: bool = False) -> SearchResult:
+           initial=None, progress: bool = False, verbose: bool = False, rank_within: str = "population",
+           pick_from: str = "history") -> SearchResult:
     """Regularized evolution; returns a :class:`~zeroscore.search.SearchResult`.
 
     Args:
@@ -133,10 +139,18 @@ def evolve(space, objective: Callable, population: int = 20, sample: int = 5, cy
         seed: seeds the initial population, the tournaments and the mutations.
         initial: optional list of archs for the initial population (instead of random ones).
         progress: a progress bar (evaluations, rate, ETA) on stderr.
+        rank_within: where a multi-indicator fitness is ranked for a tournament: ``"population"`` (default: the
+            whole current population) or ``"sample"`` (only the tournament's members, as TEG-NAS's ``R_EA.py``).
+        pick_from: what the returned architecture is the best of: ``"history"`` (default: every distinct
+            architecture scored) or ``"population"`` (the final population, ranked within it, as TEG-NAS).
     """
     sp = _space(space)
     if population < 1 or sample < 1 or cycles < 0:
         raise UsageError("population and sample (the tournament size) must be >= 1 and cycles >= 0")
+    if rank_within not in ("population", "sample"):
+        raise UsageError(f"rank_within must be 'population' or 'sample', got {rank_within!r}")
+    if pick_from not in ("history", "population"):
+        raise UsageError(f"pick_from must be 'history' or 'population', got {pick_from!r}")
     start = time.perf_counter()
     rng = random.Random(seed)
     ev = Evaluator(sp, objective, progress_total=population + cycles if progress else None, label="evolve")
@@ -147,9 +161,15 @@ def evolve(space, objective: Callable, population: int = 20, sample: int = 5, cy
         pop.append(ev.canonical(a))
     for cycle in range(cycles):
         members = list(pop)
-        fit = ev.fitness(members)
-        contenders = rng.sample(range(len(members)), min(sample, len(members)))
-        parent = members[max(contenders, key=lambda i: (fit[i], -contenders.index(i)))]
+        if rank_within == "population":
+            fit = ev.fitness(members)
+            contenders = rng.sample(range(len(members)), min(sample, len(members)))
+            scores = [fit[i] for i in contenders]
+        else:
+            contenders = rng.sample(range(len(members)), min(sample, len(members)))
+            scores = list(ev.fitness([members[i] for i in contenders]))
+        # the first of the best contenders (in draw order) is the parent
+        parent = members[contenders[max(range(len(contenders)), key=lambda j: (scores[j], -j))]]
         child = ev.canonical(sp.mutate(parent, rng))
         ev.values(child)
         pop.append(child)
@@ -157,5 +177,6 @@ def evolve(space, objective: Callable, population: int = 20, sample: int = 5, cy
             pop.popleft()
         if verbose:
             print(f"cycle {cycle + 1}/{cycles}: {len(ev.cache)} archs scored")
-    return ev.result("evolve", seed, start, population=population, sample=sample, cycles=cycles,
-                     evaluations=len(ev.rows), final_population=list(pop))
+    return ev.result("evolve", seed, start, among=list(pop) if pick_from == "population" else None,
+                     population=population, sample=sample, cycles=cycles, evaluations=len(ev.rows),
+                     final_population=list(pop), rank_within=rank_within, pick_from=pick_from)

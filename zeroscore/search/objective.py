@@ -170,7 +170,8 @@ class Objective:
 
     def __init__(self, indicators="naswot", dataset: str = "cifar10", space="nb201", batch_size: int = 64,
                  seed: int = 0, aggregate: str = "rank", root=None, reference: int | Sequence[Any] = 16,
-                 thin_linear_regions: bool = True, num_classes: int | None = None, device=None):
+                 thin_linear_regions: bool = True, num_classes: int | None = None, device=None,
+                 network: str = "benchmark", repeats: int = 1):
         from zeroscore import data as zdata
         from zeroscore import spaces as zspaces
         from zeroscore.scorer import Scorer
@@ -191,6 +192,24 @@ class Objective:
         self.device = device
         self.num_classes = int(num_classes) if num_classes is not None else zdata.num_classes(dataset)
         self.plan = self.scorer.plan(self.space)
+        self.network = network
+        self.repeats = int(repeats)
+        self._supernet_scorer = None
+        if network not in ("benchmark", "supernet"):
+            raise UsageError(f"network must be 'benchmark' or 'supernet', got {network!r}")
+        if self.repeats < 1:
+            raise UsageError(f"repeats must be >= 1, got {repeats!r}")
+        if network == "supernet":
+            from zeroscore.search.supernet_scoring import SupernetScorer
+            from zeroscore.spaces.supernet import SUPERNETS
+
+            if self.space_name not in SUPERNETS:
+                raise UsageError(f"network='supernet' needs a space with a supernet ({', '.join(sorted(SUPERNETS))}), "
+                                 f"not {self.space_name!r}")
+            self._supernet_scorer = SupernetScorer(self.space_name, indicators, dataset, self.seed, self.batch_size,
+                                                   root, self.num_classes, None, "kaiming_normal", device)
+        elif self.repeats != 1:
+            raise UsageError("repeats > 1 averages initialisations of the TE-NAS supernets: use network='supernet'")
         self._reference_spec = reference
         self._reference_values: dict[str, np.ndarray] | None = None
         self._batch = None
@@ -211,13 +230,32 @@ class Objective:
         return self._batch
 
     def _score_arch(self, arch) -> dict[str, float]:
+        if self._supernet_scorer is not None:
+            return self._score_on_supernet(arch)
         x, y = self.batch()
         result = self.scorer.score_arch(self.space, arch, x, y, num_classes=self.num_classes, plan=self.plan)
         return {n: float(result.values.get(n, math.nan)) for n in self.names}
 
+    def _score_on_supernet(self, arch) -> dict[str, float]:
+        """TEG-NAS's measurement: the cell as the single path of the TE-NAS supernets, each indicator averaged over
+        ``repeats`` initialisations (each with its own batch; the same for every architecture)."""
+        assert self._supernet_scorer is not None
+        from zeroscore.spaces.supernet import supernet_class
+
+        masks = supernet_class(self.space_name).mask_layout(None).single_path_masks(arch)
+        per_repeat = [self._supernet_scorer([m.clone() for m in masks], 0, r) for r in range(self.repeats)]
+        out = {}
+        for n in self.names:
+            vals = [v[n] for v in per_repeat if not math.isnan(v[n])]
+            out[n] = float(np.mean(vals)) if vals else math.nan
+        return out
+
     def values(self, arch) -> dict[str, float]:
         """Raw indicator values of ``arch`` (an architecture of the space, or an ``nn.Module``); cached."""
         start = time.perf_counter()
+        if isinstance(arch, nn.Module) and self.network == "supernet":
+            raise UsageError("an objective measured on the TE-NAS supernets scores architectures of its space, "
+                             "not modules; use network='benchmark' for an nn.Module")
         if isinstance(arch, nn.Module):
             x, y = self.batch()
             r = self.scorer.score(arch, x, y)
@@ -312,8 +350,9 @@ class Objective:
         return pd.DataFrame(self._rows)
 
     def describe(self) -> str:
+        where = "" if self.network == "benchmark" else f", TE-NAS supernets x{self.repeats} inits"
         return (f"{'+'.join(self.names)} on {self.dataset} (batch {self.batch_size}, seed {self.seed}, "
-                f"aggregate {self.aggregate}) in {self.space_name}")
+                f"aggregate {self.aggregate}{where}) in {self.space_name}")
 
     def __repr__(self) -> str:
         return f"Objective({self.describe()})"
@@ -321,7 +360,8 @@ class Objective:
 
 def make_objective(indicators="naswot", dataset: str = "cifar10", space="nb201", batch_size: int = 64,
                    seed: int = 0, aggregate: str = "rank", root=None, reference: int | Sequence[Any] = 16,
-                   thin_linear_regions: bool = True, num_classes: int | None = None, device=None) -> Objective:
+                   thin_linear_regions: bool = True, num_classes: int | None = None, device=None,
+                   network: str = "benchmark", repeats: int = 1) -> Objective:
     """A cached, higher-is-better objective over architectures of ``space`` (or any ``nn.Module``).
 
     Args:
@@ -338,10 +378,17 @@ def make_objective(indicators="naswot", dataset: str = "cifar10", space="nb201",
         thin_linear_regions: count ``linear_regions`` on ``space.build_thin`` as TE-NAS (default True).
         num_classes: classifier size (default: the dataset's).
         device: scoring device (default: CPU / where the model lives).
+        network: ``"benchmark"`` (default: the space's own network, built per architecture) or ``"supernet"``
+            (TEG-NAS's evolution: the cell is the single path of TE-NAS's proxy supernets, ``C=3, N=1`` with stem
+            for the NTK indicators and the thin ``C=1`` one for ``linear_regions``, Kaiming-normal initialised once
+            per repeat and shared by every architecture, as :func:`zeroscore.search.prune` measures; ``nb201``
+            and ``darts`` only).
+        repeats: ``network="supernet"``: initialisations (each with its own batch) averaged per indicator
+            (TEG-NAS: 3).
     """
     return Objective(indicators, dataset=dataset, space=space, batch_size=batch_size, seed=seed,
                      aggregate=aggregate, root=root, reference=reference, thin_linear_regions=thin_linear_regions,
-                     num_classes=num_classes, device=device)
+                     num_classes=num_classes, device=device, network=network, repeats=repeats)
 
 
 def as_value_fn(objective: Callable) -> tuple[Callable[[Any], dict], Callable[[list], np.ndarray], list[str]]:

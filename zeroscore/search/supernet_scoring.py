@@ -36,14 +36,16 @@ class SupernetScorer:
         self.make_ntk = lambda: build_supernet(space, "tenas_ntk", num_classes=num_classes, ops=ops)
         self.make_thin = lambda: build_supernet(space, "tenas_thin", num_classes=num_classes, ops=ops)
         self.dataset, self.seed, self.batch_size, self.root, self.init = dataset, seed, batch_size, root, init
-        self._key: tuple[int, int] | None = None
-        self._nets: tuple = ()
+        # the networks and batch of each repeat of the current round: pruning measures repeat by repeat, an
+        # objective (every architecture on every repeat) cycles through all of them
+        self._nets: dict[tuple[int, int], tuple] = {}
 
-    def _prepare(self, rnd: int, repeat: int) -> None:
+    def _prepare(self, rnd: int, repeat: int) -> tuple:
         from zeroscore.data import load_batch
 
-        if self._key == (rnd, repeat):
-            return
+        if (rnd, repeat) in self._nets:
+            return self._nets[(rnd, repeat)]
+        self._nets = {k: v for k, v in self._nets.items() if k[0] == rnd}
         s = derived_seed(self.seed, "prune", rnd, repeat) % (2**31)
         x, y = load_batch(self.dataset, root=self.root, batch_size=self.batch_size, seed=s)
         with torch.random.fork_rng(devices=[]):
@@ -55,12 +57,11 @@ class SupernetScorer:
                     reinitialize(ntk_net, "kaiming_normal_fan_out")
                 if thin_net is not None:
                     reinitialize(thin_net, "kaiming_normal_fan_in")
-        self._nets = (ntk_net, thin_net, x, y, s)
-        self._key = (rnd, repeat)
+        self._nets[(rnd, repeat)] = (ntk_net, thin_net, x, y, s)
+        return self._nets[(rnd, repeat)]
 
     def __call__(self, masks: list[torch.Tensor], rnd: int, repeat: int) -> dict[str, float]:
-        self._prepare(rnd, repeat)
-        ntk_net, thin_net, x, y, s = self._nets
+        ntk_net, thin_net, x, y, s = self._prepare(rnd, repeat)
         out: dict[str, float] = {}
         if ntk_net is not None:
             ntk_net.set_op_mask(masks)
