@@ -24,15 +24,16 @@ from zeroscore.errors import UsageError
 
 if TYPE_CHECKING:  # pragma: no cover
     from zeroscore.search.evolution import evolve
-    from zeroscore.search.objective import Objective, SearchResult, make_objective
+    from zeroscore.search.objective import Objective, make_objective
     from zeroscore.search.pruning import prune
     from zeroscore.search.random_sampling import random_search
+    from zeroscore.search.result import SearchResult
     from zeroscore.search.screen_refine import two_stage
 
 # The searchers are imported on first use, so `zeroscore --help` / `zeroscore list` do not pay for torch here.
 _LAZY = {"evolve": "evolution", "prune": "pruning", "random_search": "random_sampling", "two_stage": "screen_refine",
          "make_objective": "objective",
-         "Objective": "objective", "SearchResult": "objective"}
+         "Objective": "objective", "SearchResult": "result"}
 
 
 def __getattr__(name: str):

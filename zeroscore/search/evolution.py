@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from zeroscore.errors import UsageError
-from zeroscore.search.objective import Objective, SearchResult, as_value_fn
+from zeroscore.search.objective import Objective, as_value_fn
+from zeroscore.search.result import SearchResult
 
 __all__ = ["evolve", "Evaluator"]
 

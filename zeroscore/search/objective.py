@@ -81,7 +81,6 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -91,45 +90,9 @@ from torch import nn
 from zeroscore.errors import UsageError
 from zeroscore.probe import derived_seed
 from zeroscore.ranking import log_rank, orient, rank_sum
+from zeroscore.search.result import SearchResult
 
 __all__ = ["Objective", "make_objective", "SearchResult", "robust_z", "symlog"]
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# result type
-
-
-@dataclass
-class SearchResult:
-    """What a search returns.
-
-    Attributes:
-        best: the architecture found (canonical form of the space; a DARTS ``Genotype`` for DARTS).
-        values: its raw indicator values plus ``"objective"`` (the searcher's own score of it).
-        history: one row per architecture scored: ``step``, ``arch``, the raw indicator values, ``objective``
-            and ``seconds`` (compute time of that evaluation; 0 for a cache hit); for ``prune``, one row per
-            candidate removal measured.
-        archs_scored: distinct architectures (or supernet configurations, for ``prune``) evaluated.
-        wall_seconds: elapsed time of the search.
-        seed, method: as given.
-        info: searcher-specific details (settings, pruning trace, ...).
-    """
-
-    best: Any
-    values: dict
-    history: pd.DataFrame
-    archs_scored: int
-    wall_seconds: float
-    seed: int
-    method: str
-    space: str = ""
-    dataset: str = ""
-    info: dict = field(default_factory=dict)
-
-    def __repr__(self) -> str:
-        vals = ", ".join(f"{k}={v:.4g}" for k, v in self.values.items() if isinstance(v, (int, float)))
-        return (f"SearchResult(method={self.method!r}, best={self.best!r}, {vals}; "
-                f"{self.archs_scored} scored in {self.wall_seconds:.1f}s, seed={self.seed})")
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -192,22 +155,15 @@ class Objective:
         self.device = device
         self.num_classes = int(num_classes) if num_classes is not None else zdata.num_classes(dataset)
         self.plan = self.scorer.plan(self.space)
-        self.network = network
-        self.repeats = int(repeats)
-        self._supernet_scorer = None
+        self.network, self.repeats = network, int(repeats)
+        self._single_path = None
         if network not in ("benchmark", "supernet"):
             raise UsageError(f"network must be 'benchmark' or 'supernet', got {network!r}")
-        if self.repeats < 1:
-            raise UsageError(f"repeats must be >= 1, got {repeats!r}")
         if network == "supernet":
-            from zeroscore.search.supernet_scoring import SupernetScorer
-            from zeroscore.spaces.supernet import SUPERNETS
+            from zeroscore.search.supernet_scoring import SinglePathScorer
 
-            if self.space_name not in SUPERNETS:
-                raise UsageError(f"network='supernet' needs a space with a supernet ({', '.join(sorted(SUPERNETS))}), "
-                                 f"not {self.space_name!r}")
-            self._supernet_scorer = SupernetScorer(self.space_name, indicators, dataset, self.seed, self.batch_size,
-                                                   root, self.num_classes, None, "kaiming_normal", device)
+            self._single_path = SinglePathScorer(self.space_name, indicators, dataset, self.seed, self.batch_size,
+                                                 root, self.num_classes, self.repeats, device)
         elif self.repeats != 1:
             raise UsageError("repeats > 1 averages initialisations of the TE-NAS supernets: use network='supernet'")
         self._reference_spec = reference
@@ -230,25 +186,11 @@ class Objective:
         return self._batch
 
     def _score_arch(self, arch) -> dict[str, float]:
-        if self._supernet_scorer is not None:
-            return self._score_on_supernet(arch)
+        if self._single_path is not None:
+            return self._single_path(arch)
         x, y = self.batch()
         result = self.scorer.score_arch(self.space, arch, x, y, num_classes=self.num_classes, plan=self.plan)
         return {n: float(result.values.get(n, math.nan)) for n in self.names}
-
-    def _score_on_supernet(self, arch) -> dict[str, float]:
-        """TEG-NAS's measurement: the cell as the single path of the TE-NAS supernets, each indicator averaged over
-        ``repeats`` initialisations (each with its own batch; the same for every architecture)."""
-        assert self._supernet_scorer is not None
-        from zeroscore.spaces.supernet import supernet_class
-
-        masks = supernet_class(self.space_name).mask_layout(None).single_path_masks(arch)
-        per_repeat = [self._supernet_scorer([m.clone() for m in masks], 0, r) for r in range(self.repeats)]
-        out = {}
-        for n in self.names:
-            vals = [v[n] for v in per_repeat if not math.isnan(v[n])]
-            out[n] = float(np.mean(vals)) if vals else math.nan
-        return out
 
     def values(self, arch) -> dict[str, float]:
         """Raw indicator values of ``arch`` (an architecture of the space, or an ``nn.Module``); cached."""

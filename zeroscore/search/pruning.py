@@ -49,7 +49,7 @@ import torch
 from zeroscore.errors import UsageError
 from zeroscore.names import space_name
 from zeroscore.ranking import orient, rank
-from zeroscore.search.objective import SearchResult
+from zeroscore.search.result import SearchResult
 
 __all__ = ["prune", "relative_gain", "dense_ranks", "round_sig"]
 

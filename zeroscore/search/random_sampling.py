@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from zeroscore.errors import UsageError
 from zeroscore.search.evolution import Evaluator, _space
-from zeroscore.search.objective import SearchResult
+from zeroscore.search.result import SearchResult
 
 __all__ = ["random_search"]
 

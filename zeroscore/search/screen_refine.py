@@ -35,7 +35,7 @@ import pandas as pd
 from zeroscore.errors import UsageError
 from zeroscore.ranking import AGGREGATIONS, orient
 from zeroscore.search.evolution import Evaluator, _space
-from zeroscore.search.objective import SearchResult
+from zeroscore.search.result import SearchResult
 
 __all__ = ["two_stage", "FINAL_RANKINGS"]
 

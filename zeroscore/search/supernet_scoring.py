@@ -1,4 +1,6 @@
-"""Measuring indicators on TE-NAS's supernets for :func:`zeroscore.search.prune`, through the Scorer.
+"""Measuring indicators on TE-NAS's supernets, through the Scorer: supernet configurations for
+:func:`zeroscore.search.prune` (:class:`SupernetScorer`), single cells for TEG-NAS's evolution
+(:class:`SinglePathScorer`, behind ``make_objective(..., network="supernet")``).
 
 Per (round, repeat) the NTK supernet and the thin supernet are built once from a seed derived from ``(seed,
 "prune", round, repeat)`` (TE-NAS re-initialises them Kaiming-normal: ``fan_out`` for the NTK network, ``fan_in``
@@ -13,13 +15,14 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 
 from zeroscore._copies import reinitialize
 from zeroscore.probe import derived_seed
 from zeroscore.scorer import Scorer, thin_batch
 
-__all__ = ["SupernetScorer"]
+__all__ = ["SupernetScorer", "SinglePathScorer"]
 
 
 class SupernetScorer:
@@ -71,3 +74,33 @@ class SupernetScorer:
             xt, yt = thin_batch(x, y)
             out.update(self.scorer.score(thin_net, xt, yt, seed=s, indicators=self.thin).values)
         return {n: float(out.get(n, math.nan)) for n in self.scorer.names}
+
+
+class SinglePathScorer:
+    """``scorer(arch) -> {indicator: value}``: TEG-NAS's measurement of a cell (``te_reward_generator.py``): the
+    cell is the single path of the supernets of :class:`SupernetScorer`, every indicator is averaged over
+    ``repeats`` initialisations (each with its own batch; the same networks and batches for every cell)."""
+
+    def __init__(self, space: str, indicators: Any, dataset: str, seed: int, batch_size: int, root: Any,
+                 num_classes: int, repeats: int, device: Any):
+        from zeroscore.errors import UsageError
+        from zeroscore.spaces.supernet import SUPERNETS, supernet_class
+
+        if space not in SUPERNETS:
+            raise UsageError(f"network='supernet' needs a space with a supernet ({', '.join(sorted(SUPERNETS))}), "
+                             f"not {space!r}")
+        if repeats < 1:
+            raise UsageError(f"repeats must be >= 1, got {repeats!r}")
+        self.layout = supernet_class(space).mask_layout(None)
+        self.measure = SupernetScorer(space, indicators, dataset, seed, batch_size, root, num_classes, None,
+                                      "kaiming_normal", device)
+        self.repeats = repeats
+
+    def __call__(self, arch: Any) -> dict[str, float]:
+        masks = self.layout.single_path_masks(arch)
+        per_repeat = [self.measure([m.clone() for m in masks], 0, r) for r in range(self.repeats)]
+        out = {}
+        for name in self.measure.scorer.names:
+            vals = [v[name] for v in per_repeat if not math.isnan(v[name])]
+            out[name] = float(np.mean(vals)) if vals else math.nan  # a failed repeat does not sink the others
+        return out
