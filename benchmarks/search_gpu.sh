@@ -7,13 +7,14 @@
 #     the TE-NAS proxy supernets (3 initialisations, batch 64), population 256, tournament 64, 1000 steps
 #     (1256 evaluations), ranks summed within each tournament, the best of the final population returned
 #     (VITA-Group/TEGNAS evolution_launch.py, R_EA.py); 5 seeds, three datasets.
-# Rows go to benchmarks/results/search_nb201_gpu.csv (resumable); render with
+# Rows (prune_tenas_protocol, evolve_tegnas_protocol) go to benchmarks/results/search_nb201_gpu.csv (resumable);
+# render with
 #   python benchmarks/search_nb201.py --report --csv benchmarks/results/search_nb201_gpu.csv
 # Usage: ZEROSCORE_DATA=... bash benchmarks/search_gpu.sh [SEEDS...]   (default seeds 0 1 2 3 4)
 set -eu
 SEEDS=${*:-0 1 2 3 4}
 CSV=benchmarks/results/search_nb201_gpu.csv
-python benchmarks/search_nb201.py --methods prune --protocol tenas --device cuda --label prune_tenas_protocol \
+python benchmarks/search_nb201.py --methods prune --protocol tenas --device cuda \
   --seeds $SEEDS --csv "$CSV"
-python benchmarks/search_nb201.py --methods evolve --protocol tegnas --device cuda --label tegnas_evolve_protocol \
+python benchmarks/search_nb201.py --methods evolve --protocol tegnas --device cuda \
   --seeds $SEEDS --csv "$CSV"

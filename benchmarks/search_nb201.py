@@ -132,6 +132,12 @@ def run(args) -> None:
             dataset = DATASETS[ds_name]
             for method in args.methods:
                 label = args.label or method
+                if not args.label and args.protocol and (method, args.protocol) in (("prune", "tenas"),
+                                                                                   ("evolve", "tegnas")):
+                    reduced = method == "evolve" and any(v is not None for v in (args.budget, args.population,
+                                                                                   args.sample))
+                    # never resumed into (or mixed with) the rows of the package's own settings
+                    label = f"{method}_{args.protocol}_{'reduced' if reduced else 'protocol'}"
                 if (label, ds_name, seed) in done:
                     continue
                 t0 = time.perf_counter()

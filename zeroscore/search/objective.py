@@ -11,9 +11,11 @@ What is computed for an architecture
     batch_size=batch_size, seed=seed)``. ``linear_regions`` follows TE-NAS: it is counted on the space's thin
     network (``space.build_thin``: C=1, no stem, one input channel) fed 3x3 crops of single image channels (every
     channel of every image of the batch becomes one 1-channel image), as ``zeroscore.runner`` does. An
-    ``nn.Module`` is scored as given (``linear_regions`` then on the module itself). Architectures are cached by
-    ``space.key(arch)``: asking again costs nothing (:meth:`Objective.cache_info`). Modules are never cached
-    (a module can change between calls).
+    ``nn.Module`` is scored as given (``linear_regions`` then on the module itself). With ``network="supernet"``
+    (TEG-NAS's evolution) the cell is measured instead as the single path of TE-NAS's small proxy supernets,
+    averaged over ``repeats`` initialisations (:class:`zeroscore.search.supernet_scoring.SinglePathScorer`).
+    Architectures are cached by ``space.key(arch)``: asking again costs nothing (:meth:`Objective.cache_info`).
+    Modules are never cached (a module can change between calls).
 
 Direction
     Each indicator's value is multiplied by +1 (``higher_is_better``) or -1 (e.g. ``ntk_cond``), so every
@@ -165,7 +167,8 @@ class Objective:
             self._single_path = SinglePathScorer(self.space_name, indicators, dataset, self.seed, self.batch_size,
                                                  root, self.num_classes, self.repeats, device)
         elif self.repeats != 1:
-            raise UsageError("repeats > 1 averages initialisations of the TE-NAS supernets: use network='supernet'")
+            raise UsageError(f"repeats={repeats!r}: averaging initialisations is TEG-NAS's measurement on the TE-NAS "
+                             "supernets (network='supernet'); the benchmark network is scored once")
         self._reference_spec = reference
         self._reference_values: dict[str, np.ndarray] | None = None
         self._batch = None
