@@ -47,61 +47,49 @@ PUBLISHED = {  # CIFAR-10 / CIFAR-100 / ImageNet16-120 test accuracy, as given i
 def anytime(res, space: str, dataset: str, root) -> list[dict]:
     """The test accuracy of the cell the search would have returned after every ``ANYTIME_STEP`` new archs
     (ground truth read here, after the search), and of the cell it did return."""
-    import numpy as np
-
-    from zeroscore.ranking import AGGREGATIONS, higher_is_better, orient
+    from zeroscore.ranking import AGGREGATIONS
     from zeroscore.truth import lookup_accuracy
 
     hist = res.history
     if "arch" not in hist:  # pruning: its history is supernet configurations, not architectures
         return []
-    if res.info.get("pick_from") == "population":
-        return _population_anytime(res, space, dataset, root)
-    if "stage" in hist:
-        hist = hist[hist["stage"] == 1]
-    hist = hist[hist["new"]] if "new" in hist else hist.drop_duplicates("arch")
-    if not len(hist):
-        return []
     skip = {"step", "arch", "seconds", "new", "objective", "stage"}
     names = [c for c in hist.columns if c not in skip]
     agg = AGGREGATIONS[res.info.get("aggregate", "rank_sum")]
+    if res.info.get("pick_from") == "population":
+        # it answers with the best of its final population (TEG-NAS): after k evaluations that population is the
+        # last `population` of them (aging), ranked within itself
+        size = int(res.info["population"])
+        windows = [(int(hist["new"].iloc[:k].sum()), hist.iloc[max(0, k - size):k].drop_duplicates("arch"))
+                   for k in list(range(size, len(hist), ANYTIME_STEP)) + [len(hist)]]
+        total = int(hist["new"].sum())
+    else:
+        if "stage" in hist:
+            hist = hist[hist["stage"] == 1]
+        hist = hist[hist["new"]] if "new" in hist else hist.drop_duplicates("arch")
+        if not len(hist):
+            return []
+        windows = [(k, hist.iloc[:k]) for k in list(range(ANYTIME_STEP, len(hist), ANYTIME_STEP)) + [len(hist)]]
+        total = len(hist)
     points = []
-    for k in list(range(ANYTIME_STEP, len(hist), ANYTIME_STEP)) + [len(hist)]:
-        part = hist.iloc[:k]
-        cols = [np.where(np.isnan(c), -np.inf, c) for c in
-                (orient(part[n].to_numpy(dtype=float), higher_is_better(n)) for n in names)]
-        fit = agg(cols) if len(cols) > 1 else cols[0]
-        arch = part["arch"].iloc[int(np.argmax(fit))]
-        points.append({"evaluations": k, "arch": arch, "final": False,
+    for evaluations, part in windows:
+        arch = _best_of(part, names, agg)
+        points.append({"evaluations": evaluations, "arch": arch, "final": False,
                        "accuracy": lookup_accuracy(space, arch, dataset, root=root)[0]})
-    points.append({"evaluations": len(hist), "arch": res.best, "final": True,
+    points.append({"evaluations": total, "arch": res.best, "final": True,
                    "accuracy": lookup_accuracy(space, res.best, dataset, root=root)[0]})
     return points
 
 
-def _population_anytime(res, space: str, dataset: str, root) -> list[dict]:
-    """Anytime curve of an evolution that returns the best of its final population (TEG-NAS): after k
-    evaluations the population is the last ``population`` ones (aging), ranked within itself."""
+def _best_of(part: pd.DataFrame, names: list[str], agg) -> str:
+    """The arch of ``part`` the searcher's own aggregation of the indicators ``names`` ranks first."""
     import numpy as np
 
-    from zeroscore.ranking import AGGREGATIONS, higher_is_better, orient
-    from zeroscore.truth import lookup_accuracy
+    from zeroscore.ranking import higher_is_better, orient
 
-    hist, size = res.history, int(res.info["population"])
-    skip = {"step", "arch", "seconds", "new", "objective", "stage"}
-    names = [c for c in hist.columns if c not in skip]
-    agg = AGGREGATIONS[res.info.get("aggregate", "rank_sum")]
-    points = []
-    for k in list(range(size, len(hist), ANYTIME_STEP)) + [len(hist)]:
-        part = hist.iloc[max(0, k - size):k].drop_duplicates("arch")
-        cols = [np.where(np.isnan(c), -np.inf, c) for c in
-                (orient(part[n].to_numpy(dtype=float), higher_is_better(n)) for n in names)]
-        arch = part["arch"].iloc[int(np.argmax(agg(cols) if len(cols) > 1 else cols[0]))]
-        points.append({"evaluations": int(hist["new"].iloc[:k].sum()), "arch": arch, "final": False,
-                       "accuracy": lookup_accuracy(space, arch, dataset, root=root)[0]})
-    points.append({"evaluations": int(hist["new"].sum()), "arch": res.best, "final": True,
-                   "accuracy": lookup_accuracy(space, res.best, dataset, root=root)[0]})
-    return points
+    cols = [np.where(np.isnan(c), -np.inf, c) for c in
+            (orient(part[n].to_numpy(dtype=float), higher_is_better(n)) for n in names)]
+    return part["arch"].iloc[int(np.argmax(agg(cols) if len(cols) > 1 else cols[0]))]
 
 
 def append_rows(path: Path, rows: list[dict]) -> None:
