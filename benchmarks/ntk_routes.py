@@ -9,7 +9,11 @@ network and batch:
 
 * ``reference``: TE-NAS's algorithm as ``benchmarks/reference_algorithms.py`` writes it (one ``autograd.grad`` of
   each sample's summed logits, ``retain_graph``);
-* ``zeroscore loop``: ``passes.sum_logit_jacobian_loop``, the CPU default (the same loop, rows written in place);
+* ``zeroscore``: ``passes.sum_logit_jacobian_rows``, the CPU default: the same backwards, run side by side on as
+  many threads as torch has (each on one intra-op thread), over a forward whose dead layers are skipped
+  (convolutions reading an all-zero ReLU output, see ``zeroscore/_cpu_routes.py``);
+* ``rows side by side only``: the same without skipping dead layers;
+* ``dead layers skipped only``: the reference loop on a forward whose dead layers are skipped;
 * ``channels_last loop``: the reference loop with the network and batch in channels-last memory order;
 * ``jacrev, chunks of 8``: ``passes.sum_logit_jacobian_vectorised`` (``torch.func.jacrev``), the GPU default;
 * ``batched cotangents (8)``: ``autograd.grad(..., is_grads_batched=True)`` on 8 one-hot cotangents at a time;
@@ -34,6 +38,7 @@ import os
 import platform
 import sys
 import time
+from functools import partial
 from pathlib import Path
 
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads sleep: the 2 cores are shared
@@ -44,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_algorithms  # noqa: E402
 
 from zeroscore import data, passes, spaces  # noqa: E402
+from zeroscore._cpu_routes import dead_layers_skipped  # noqa: E402
 from zeroscore.probe import Probe  # noqa: E402
 
 
@@ -75,9 +81,17 @@ def _probe_route(fn):
     return run
 
 
+def dead_layers_skipped_loop(model, x):
+    net = copy.deepcopy(model)
+    with dead_layers_skipped(net):
+        return reference_algorithms._ntk_jacobian(net, x)
+
+
 ROUTES = {
     "reference": lambda m, x: reference_algorithms._ntk_jacobian(copy.deepcopy(m), x),
-    "zeroscore loop": _probe_route(passes.sum_logit_jacobian_loop),
+    "zeroscore": _probe_route(passes.sum_logit_jacobian_rows),
+    "rows side by side only": _probe_route(partial(passes.sum_logit_jacobian_rows, skip_dead=False)),
+    "dead layers skipped only": dead_layers_skipped_loop,
     "channels_last loop": channels_last_loop,
     "jacrev, chunks of 8": _probe_route(passes.sum_logit_jacobian_vectorised),
     "batched cotangents (8)": lambda m, x: batched_cotangents(copy.deepcopy(m), x),
@@ -95,21 +109,29 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cells", type=int, default=3)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--sample-seed", type=int, default=0, help="seed of space.sample (the cells timed)")
+    ap.add_argument("--routes", default=";".join(ROUTES),
+                    help="routes to time, separated by ';' (the reference always runs)")
+    ap.add_argument("--no-float64", action="store_true", help="skip the float64 Jacobian (no error column)")
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args(argv)
+    routes = ["reference"] + [r for r in args.routes.split(";") if r and r != "reference"]
+    unknown = sorted(set(routes) - set(ROUTES))
+    if unknown:
+        ap.error(f"unknown routes {unknown}; known: {sorted(ROUTES)}")
     torch.set_num_threads(args.threads)
     x, _ = data.load_batch("cifar10", batch_size=args.batch_size, seed=0)
     space = spaces.get("nb201")
-    archs = space.sample(args.cells, seed=0)
-    seconds: dict[str, list[float]] = {r: [] for r in ROUTES}
-    error: dict[str, list[float]] = {r: [] for r in ROUTES}
-    cond_diff: dict[str, list[float]] = {r: [] for r in ROUTES}
+    archs = space.sample(args.cells, seed=args.sample_seed)
+    seconds: dict[str, list[float]] = {r: [] for r in routes}
+    error: dict[str, list[float]] = {r: [] for r in routes}
+    cond_diff: dict[str, list[float]] = {r: [] for r in routes}
     wall = time.perf_counter()
     for i, arch in enumerate(archs):
         model = space.build(arch, num_classes=10, seed=i)
-        exact = reference_algorithms._ntk_jacobian(copy.deepcopy(model).double(), x.double())
-        ref_cond = None
-        order = list(ROUTES) if i % 2 == 0 else list(reversed(ROUTES))  # alternate who runs first
+        exact = None if args.no_float64 else reference_algorithms._ntk_jacobian(copy.deepcopy(model).double(),
+                                                                                  x.double())
+        order = routes if i % 2 == 0 else list(reversed(routes))  # alternate who runs first
         jacs = {}
         for route in order:
             start = time.perf_counter()
@@ -119,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"cell {i} {route}: {seconds[route][-1]:.1f} s", file=sys.stderr, flush=True)
         ref_cond = cond(jacs["reference"])
         for route, jac in jacs.items():
-            error[route].append(float((jac.double() - exact).norm() / exact.norm()))
+            if exact is not None:
+                error[route].append(float((jac.double() - exact).norm() / exact.norm()))
             cond_diff[route].append(abs(cond(jac) / ref_cond - 1))
     wall = time.perf_counter() - wall
 
@@ -147,21 +170,29 @@ def main(argv: list[str] | None = None) -> int:
         "| route | seconds | ratio (reference / route) | error vs float64 J | NTK cond. rel. diff. vs reference |",
         "|---|---:|---:|---:|---:|",
     ]
-    for route in ROUTES:
+    for route in routes:
         s = mean(seconds[route])
-        lines.append(f"| {route} | {s:.2f} | {ref_s / s:.2f} | {max(error[route]):.1e} | "
-                     f"{max(cond_diff[route]):.1e} |")
-    exact = [r for r in ROUTES if r != "reference" and "approximation" not in r]
-    best = max(exact, key=lambda r: ref_s / mean(seconds[r]))
-    lines += [
-        "",
-        f"- Fastest exact route: **{best}**, {ref_s / mean(seconds[best]):.2f}x the reference. Every exact route "
-        "runs one backward pass of the whole batch per sample (train-mode BatchNorm makes each sample's cotangent "
-        "dense over the batch below the last BatchNorm), so they differ only in how the same convolution kernels "
-        "are scheduled.",
-        f"- The float32 reference itself is {max(error['reference']):.1e} (Frobenius, relative) away from the "
-        "float64 Jacobian: differences between exact routes below that are rounding, not error.",
-    ]
+        err = f"{max(error[route]):.1e}" if error[route] else "–"
+        lines.append(f"| {route} | {s:.2f} | {ref_s / s:.2f} | {err} | {max(cond_diff[route]):.1e} |")
+    exact_routes = [r for r in routes if r != "reference" and "approximation" not in r]
+    lines += ["", "Per cell, in the order listed above (seconds; ratio = reference / route):", "",
+              "| cell | reference | " + " | ".join(exact_routes) + " |",
+              "|---|---:|" + "---:|" * len(exact_routes)]
+    for i in range(len(archs)):
+        ref_i = seconds["reference"][i]
+        lines.append(f"| {i} | {ref_i:.2f} | " + " | ".join(
+            f"{seconds[r][i]:.2f} ({ref_i / seconds[r][i]:.2f}x)" for r in exact_routes) + " |")
+    if exact_routes:
+        best = max(exact_routes, key=lambda r: ref_s / mean(seconds[r]))
+        lines += ["", f"- Fastest exact route: **{best}**, {ref_s / mean(seconds[best]):.2f}x the reference (ratio "
+                  "of the mean seconds). Every exact route runs one backward pass of the whole batch per sample "
+                  "(train-mode BatchNorm makes each sample's cotangent dense over the batch below the last "
+                  "BatchNorm): they differ in how the same kernels are scheduled, and in whether a convolution "
+                  "known to pass nothing back (an all-zero ReLU output in, a `none` edge's) is run at all."]
+    if error["reference"]:
+        lines.append(f"- The float32 reference itself is {max(error['reference']):.1e} (Frobenius, relative) away "
+                     "from the float64 Jacobian: differences between exact routes below that are rounding, not "
+                     "error.")
     text = "\n".join(lines) + "\n"
     if args.out:
         args.out.parent.mkdir(parents=True, exist_ok=True)

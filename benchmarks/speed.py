@@ -90,6 +90,10 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=None)
     ap.add_argument("--against-references", action="store_true",
                     help="time every indicator against its reference algorithm (speed_references.py) instead")
+    ap.add_argument("--best-of", type=int, default=1,
+                    help="with --against-references: time quick indicators this many times per side, keep the best")
+    ap.add_argument("--best-of-under", type=float, default=3.0,
+                    help="with --best-of: only indicators whose sides both took under this many seconds")
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
     if args.against_references:
@@ -186,7 +190,8 @@ def _against_references(args, argv) -> int:
 
     names = None if args.indicators == "all" else args.indicators.split(",")
     start = time.perf_counter()
-    result = speed_references.run(args.cells, args.batch_size, names, device=args.device)
+    result = speed_references.run(args.cells, args.batch_size, names, device=args.device, best_of=args.best_of,
+                                  best_of_under=args.best_of_under)
     wall = time.perf_counter() - start
     lines = [
         f"# zeroscore against the reference algorithms (NAS-Bench-201, CIFAR-10 batch of {args.batch_size}, "
@@ -203,8 +208,9 @@ def _against_references(args, argv) -> int:
         f"Machine: {_machine(torch.device(args.device))}; torch {torch.__version__} with {args.threads} threads "
         f"(OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); Python {platform.python_version()}; total wall "
         f"time {wall / 60:.1f} min. Cells: `spaces.get(\"nb201\").sample({args.cells}, seed=0)`, built with "
-        "`seed=<position>`: " + ", ".join(f"`{a}`" for a in result["archs"]) + ". Times are means over the cells, "
-        "peak memory the largest over them.",
+        "`seed=<position>`: " + ", ".join(f"`{a}`" for a in result["archs"]) + ". Times are means over the cells"
+        + (f" (per cell the best of {args.best_of} runs for indicators under {args.best_of_under:g} s)"
+           if args.best_of > 1 else "") + ", peak memory the largest over them.",
         "",
         speed_references.__doc__.split("\n\n", 1)[1].strip(),
         "",

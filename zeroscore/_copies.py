@@ -13,7 +13,7 @@ from torch import nn
 from zeroscore._nn import LAYER_TYPES
 from zeroscore.errors import InvalidInputError
 
-__all__ = ["private_copy", "reinitialize", "INIT_SCHEMES"]
+__all__ = ["private_copy", "reinitialize", "INIT_SCHEMES", "SEEDED_SCHEMES"]
 
 
 def private_copy(model: nn.Module) -> nn.Module:
@@ -23,10 +23,11 @@ def private_copy(model: nn.Module) -> nn.Module:
     non-leaf tensors, which ``deepcopy`` refuses; the copy gets detached clones of them (its hook recomputes them
     on its first forward anyway)."""
     memo: dict[int, Any] = {}
-    for m in model.modules():
-        for value in vars(m).values():
-            if isinstance(value, torch.Tensor) and not value.is_leaf:
-                memo[id(value)] = value.detach().clone()
+    for m in model.modules():  # modules copied plainly clone them in _copy_module; the others copy through memo
+        if not _plainly_copyable(type(m)):
+            for value in vars(m).values():
+                if isinstance(value, torch.Tensor) and not value.is_leaf:
+                    memo.setdefault(id(value), value.detach().clone())
     try:
         return _copy_module(model, memo)
     except Exception as err:
@@ -43,7 +44,7 @@ def private_copy(model: nn.Module) -> nn.Module:
             "processes) outside the module, or give the module a __deepcopy__") from err
 
 
-_ATOMIC = (int, float, bool, str, type(None), complex, bytes)
+_ATOMIC = frozenset({int, float, bool, str, type(None), complex, bytes})
 
 
 _PLAINLY_COPYABLE: dict[type, bool] = {}
@@ -100,21 +101,28 @@ def _copy_module(module: nn.Module, memo: dict[int, Any]) -> nn.Module:
         return copy.deepcopy(module, memo)
     new = object.__new__(cls)
     memo[id(module)] = new
-    state = {}
+    state: dict[str, Any] = {}
+    # the branches in the order of how often they are taken (about 20 attributes per module, a dozen of them empty
+    # hook dicts): this loop is most of the fixed cost of a score() call
     for key, value in module.__dict__.items():
         kind = type(value)
-        if kind in _ATOMIC:
+        if kind is dict or kind is OrderedDict:
+            if not value:
+                state[key] = kind()  # a fresh one: hooks registered on the copy must not reach the original
+            elif key == "_modules":
+                state[key] = {n: None if m is None else _copy_module(m, memo) for n, m in value.items()}
+            elif key == "_parameters" or key == "_buffers":
+                state[key] = {n: None if t is None else _copy_tensor(t, memo) for n, t in value.items()}
+            else:
+                state[key] = copy.deepcopy(value, memo)
+        elif kind in _ATOMIC:
             state[key] = value  # immutable: nothing to copy (flags, names)
-        elif key == "_modules":
-            state[key] = {n: None if m is None else _copy_module(m, memo) for n, m in value.items()}
-        elif key in ("_parameters", "_buffers"):
-            state[key] = {n: None if t is None else _copy_tensor(t, memo) for n, t in value.items()}
-        elif (kind is dict or kind is OrderedDict) and not value:  # the dozen (mostly empty) hook dicts
-            state[key] = kind()
         elif kind is tuple and all(type(v) in _ATOMIC for v in value):
             state[key] = value  # kernel sizes, strides
-        elif type(value) in (set, list) and all(type(v) in _ATOMIC for v in value):
-            state[key] = type(value)(value)  # non-persistent buffer names, conv paddings
+        elif (kind is set or kind is list) and all(type(v) in _ATOMIC for v in value):
+            state[key] = kind(value)  # non-persistent buffer names, conv paddings
+        elif isinstance(value, torch.Tensor) and not value.is_leaf:  # see private_copy
+            state[key] = memo.setdefault(id(value), value.detach().clone())
         else:
             state[key] = copy.deepcopy(value, memo)
     new.__dict__.update(state)
@@ -123,6 +131,8 @@ def _copy_module(module: nn.Module, memo: dict[int, Any]) -> nn.Module:
 
 #: re-initialisation schemes of :func:`reinitialize`
 INIT_SCHEMES = ("reset", "gaussian", "kaiming_fanin", "kaiming_normal_fan_in", "kaiming_normal_fan_out")
+#: the schemes that draw from a generator of their own (seeded), not from torch's global RNG
+SEEDED_SCHEMES = ("gaussian", "kaiming_fanin")
 
 
 def reinitialize(model: nn.Module, scheme: str, seed: int | None = None) -> nn.Module:
@@ -141,16 +151,20 @@ def reinitialize(model: nn.Module, scheme: str, seed: int | None = None) -> nn.M
     """
     if scheme not in INIT_SCHEMES:
         raise ValueError(f"unknown init scheme {scheme!r}; known: {', '.join(INIT_SCHEMES)}")
-    if scheme in ("gaussian", "kaiming_fanin") and seed is None:
-        raise ValueError(f"init scheme {scheme!r} needs a seed")
+    if scheme in SEEDED_SCHEMES:
+        if seed is None:
+            raise ValueError(f"init scheme {scheme!r} needs a seed")
+        # their own generator: torch's global RNG is never read, nor forked (forking it is not thread-safe, and
+        # SWAP re-initialises copies on several threads at once)
+        with torch.no_grad():
+            return _reinitialize(model, scheme, torch.Generator().manual_seed(seed))
     if seed is None:
         with torch.no_grad():
             return _reinitialize(model, scheme, None)
     devices = sorted({t.device.index or 0 for t in model.parameters() if t.device.type == "cuda"})
     with torch.no_grad(), torch.random.fork_rng(devices=devices):
         torch.manual_seed(seed)
-        gen = torch.Generator().manual_seed(seed) if scheme in ("gaussian", "kaiming_fanin") else None
-        return _reinitialize(model, scheme, gen)
+        return _reinitialize(model, scheme, None)
 
 
 def _reinitialize(model: nn.Module, scheme: str, gen: torch.Generator | None) -> nn.Module:

@@ -22,6 +22,7 @@ from torch import nn
 from torch.func import jacrev
 
 from zeroscore import _nn
+from zeroscore._cpu_routes import dead_layers_skipped, run_each
 from zeroscore._modes import BatchNormNoStats, BatchStatsRecorder, FrozenBatchStats, ReluRecorder
 from zeroscore.errors import IndicatorNotApplicable, UsageError
 from zeroscore.probe import Probe
@@ -29,7 +30,7 @@ from zeroscore.probe import Probe
 __all__ = ["layer_weight_names", "loss_gradients", "shared_loss_gradients", "sum_logit_jacobian", "ntk",
            "relu_codes", "input_gradients", "per_sample_loss_gradients", "layer_output_products",
            "chunk_loss_gradients", "jacobian_chunk_size", "gpu_chunk_size", "sum_logit_jacobian_loop",
-           "frozen_stats_jacobian", "BATCH_STATS"]
+           "sum_logit_jacobian_rows", "frozen_stats_jacobian", "BATCH_STATS"]
 
 
 def layer_weight_names(probe: Probe) -> list[str]:
@@ -96,10 +97,12 @@ def sum_logit_jacobian(probe: Probe, train: bool = True, pattern: str = "*weight
     uses the batch statistics, as in TE-NAS, where each sample's logits are back-propagated from the same batched
     forward). Exact either way; the route is picked per device by measurement: on a CPU one backward per sample
     (:func:`sum_logit_jacobian_loop`); on a GPU ``jacrev`` with chunked vectorised vjps (the loop would leave the
-    device idle between small kernels). ``benchmarks/results/ntk_routes_cpu.md`` times every exact CPU route at
-    batch 64 on NB201 cells: ``jacrev`` 0.77x the loop, batched cotangents and channels-last 1.0-1.06x (channels-last
-    also moved the condition number by 4e-3): with train-mode BatchNorm each sample's cotangent is dense over the
-    batch, so every exact route is one full backward per sample and only the kernels' scheduling differs.
+    device idle between small kernels), with the rows shared out among threads and dead layers skipped
+    (:func:`sum_logit_jacobian_rows`, see :mod:`zeroscore._cpu_routes`). ``benchmarks/results/ntk_routes_cpu.md``
+    times every exact CPU route at batch 64 on NB201 cells against TE-NAS's loop: this one 2.1x there (1.4x on 12
+    more cells, most without a dead layer), ``jacrev`` 0.76x, batched cotangents 0.99x, channels-last 1.14x (and it
+    moved the condition number by 4e-3): with train-mode BatchNorm each sample's cotangent is dense over the batch,
+    so every exact route is one full backward per sample.
 
     ``batch_stats="frozen"`` holds BatchNorm's batch statistics fixed (recorded in one forward of the batch), so the
     samples no longer interact and all rows come from one vectorised per-sample backward (``vmap(grad)``): about
@@ -114,7 +117,7 @@ def sum_logit_jacobian(probe: Probe, train: bool = True, pattern: str = "*weight
         if batch_stats == "frozen":
             return frozen_stats_jacobian(probe, train, params, repeat)
         if probe.device.type == "cpu":
-            return sum_logit_jacobian_loop(probe, train, params, repeat).detach()
+            return sum_logit_jacobian_rows(probe, train, params, repeat)
         try:
             return sum_logit_jacobian_vectorised(probe, train, params, repeat)
         except Exception:  # a module vmap cannot batch: the loop is exact too
@@ -167,6 +170,30 @@ def sum_logit_jacobian_loop(probe: Probe, train: bool, params: dict[str, torch.T
                 if g is not None:
                     jac[i, start:start + size] = g.reshape(-1)
                 start += size
+    return jac
+
+
+def sum_logit_jacobian_rows(probe: Probe, train: bool, params: dict[str, torch.Tensor], repeat: int = 0,
+                            workers: int | None = None, skip_dead: bool = True) -> torch.Tensor:
+    """:func:`sum_logit_jacobian_loop`'s backwards run side by side on ``workers`` threads (default: torch's thread
+    count), over a forward whose dead layers are skipped (:mod:`zeroscore._cpu_routes`): the CPU route.
+    ``skip_dead=False`` keeps every layer in the graph (for the benchmark's ablation)."""
+    f = probe.functional(train, repeat)
+    leaves = [p.clone().requires_grad_(True) for p in params.values()]
+    offsets = [0]
+    for p in leaves:
+        offsets.append(offsets[-1] + p.numel())
+    jac = torch.zeros(probe.batch_size, offsets[-1], dtype=leaves[0].dtype, device=probe.device)
+    with torch.enable_grad(), dead_layers_skipped(probe.model) if skip_dead else nullcontext():
+        out = f(dict(zip(params, leaves)), probe.inputs).sum(dim=1)
+
+    def row(i: int) -> None:
+        grads = torch.autograd.grad(out[i], leaves, retain_graph=True, allow_unused=True)
+        for g, start, end in zip(grads, offsets, offsets[1:]):
+            if g is not None:
+                jac[i, start:end] = g.reshape(-1)
+
+    run_each(range(probe.batch_size), row, workers)
     return jac
 
 

@@ -31,6 +31,7 @@ from torch import nn
 from torch.func import functional_call
 
 from zeroscore import _copies, _nn
+from zeroscore._cpu_routes import one_thread
 from zeroscore.errors import InvalidInputError, MissingInputError
 
 __all__ = ["Probe", "derived_seed", "check_batch"]
@@ -56,6 +57,11 @@ class Probe:
 
     def __init__(self, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor | None = None,
                  seed: int = 0, device: str | torch.device | None = None, logits: Any = None):
+        with one_thread():  # copies and checks of a few MB: see zeroscore._cpu_routes.one_thread
+            self._setup(model, inputs, targets, seed, device, logits)
+
+    def _setup(self, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor | None, seed: int,
+               device: str | torch.device | None, logits: Any) -> None:
         check_batch(model, inputs)
         self.device = torch.device(device if device is not None else _nn.model_device(model))
         if self.device.type == "cuda" and not torch.cuda.is_available():
@@ -95,6 +101,10 @@ class Probe:
 
     def restore(self) -> None:
         """Put the private copy and the batch back to their pristine state (see the module docstring)."""
+        with one_thread():
+            self._restore()
+
+    def _restore(self) -> None:
         structure, hooks, _, _ = _nn.walk(self.model)
         if structure != self._structure:
             self._cache.clear()  # cached passes may hold the broken copy's tensors

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import torch
 from torch.func import jvp, vjp, vmap
 
+from zeroscore._cpu_routes import run_each
+
 
 def _haar_frame(dim: int, k: int, generator: torch.Generator) -> torch.Tensor:
     """``k`` orthonormal columns drawn uniformly (Haar) from R^dim, float64, shape ``(dim, k)``."""
@@ -25,13 +27,26 @@ def compressed_gram(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor,
     ``k`` jvps. Returns ``(M, d)`` with ``d`` the side's dimension. The Jacobian itself is never formed.
     """
     x = x.detach()
-    y, pullback = vjp(fn, x)[:2]
+    if x.device.type == "cpu":  # plain autograd pullbacks side by side: on CPU 2.5x faster than vmap, the same values
+        leaf = x.clone().requires_grad_(True)
+        with torch.enable_grad():
+            y = fn(leaf)
+    else:
+        y, pullback = vjp(fn, x)[:2]
     if y.numel() <= x.numel():
         d = y.numel()
         k = min(k, d)
         u = _haar_frame(d, k, generator).T.reshape(k, *y.shape).to(y)
-        if x.device.type == "cpu":  # one pullback after another: on CPU 2.5x faster than vmap, the same values
-            w = torch.stack([pullback(u[i])[0].reshape(-1) for i in range(k)]).double()  # rows: J^T u_i
+        if x.device.type == "cpu":
+            w = torch.zeros(k, x.numel(), dtype=torch.float64)
+
+            def pull(i: int) -> None:  # row i: J^T u_i (zero where the output does not depend on the input)
+                g = torch.autograd.grad(y, leaf, u[i], retain_graph=True, allow_unused=True)[0]
+                if g is not None:
+                    w[i] = g.reshape(-1)
+
+            if y.requires_grad:
+                run_each(range(k), pull)
         else:  # vectorised vjps keep a GPU busy
             w = vmap(pullback)(u)[0].reshape(k, -1).double()
     else:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import queue
 
 import numpy as np
 import torch
 
-from zeroscore._copies import private_copy, reinitialize
+from zeroscore._copies import SEEDED_SCHEMES, private_copy, reinitialize
+from zeroscore._cpu_routes import cpu_workers, run_each
 from zeroscore._modes import ReluRecorder
 from zeroscore.errors import IndicatorNotApplicable
 from zeroscore.indicators.base import Indicator, register
@@ -101,16 +103,29 @@ class SWAP(Indicator):
 
     def _reinitialised(self, probe) -> list[int]:
         x = probe.inputs if self.batch_size is None else probe.inputs[: self.batch_size]
-        network = private_copy(probe.model)  # re-initialised in place, repeat after repeat
-        scores = []
-        for r in range(self.repeats if self.init is not None else 1):
-            if self.init is not None:
-                reinitialize(network, self.init, probe.derived_seed("swap", r))
-            recorder = ReluRecorder(x.shape[0])
-            with torch.no_grad(), recorder:
-                network.train(self.bn_train)
-                probe.logits_of(network(x))
+        repeats = self.repeats if self.init is not None else 1
+        # the repeats side by side on a CPU (zeroscore._cpu_routes), each worker re-initialising its own copy in
+        # place; the schemes that draw from torch's global RNG run one after another (that RNG is process-wide)
+        workers = cpu_workers(probe.device) if self.init in SEEDED_SCHEMES else 1
+        copies: queue.SimpleQueue = queue.SimpleQueue()
+        for _ in range(min(workers, repeats)):
+            copies.put(private_copy(probe.model))
+        scores = [0] * repeats
+
+        def score_repeat(r: int) -> None:
+            network = copies.get()
+            try:
+                if self.init is not None:
+                    reinitialize(network, self.init, probe.derived_seed("swap", r))
+                recorder = ReluRecorder(x.shape[0])
+                with torch.no_grad(), recorder:
+                    network.train(self.bn_train)
+                    probe.logits_of(network(x))
+            finally:
+                copies.put(network)
             if not recorder.codes:
                 raise IndicatorNotApplicable("needs ReLU activations, but the forward pass evaluated none")
-            scores.append(count_distinct_columns(recorder.codes))
+            scores[r] = count_distinct_columns(recorder.codes)
+
+        run_each(range(repeats), score_repeat, workers)
         return scores

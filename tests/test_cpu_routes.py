@@ -1,0 +1,177 @@
+"""The CPU's many-backward route (rows side by side, dead layers skipped) gives the plain algorithm's values.
+
+``zeroscore._cpu_routes`` changes how TE-NAS's per-sample Jacobian is scheduled, never what it is: every row is
+the plain loop's row on models that are easy to get wrong (train-mode BatchNorm, frozen and tied weights, ``F.relu``
+calls, NAS-Bench-201 cells with ``none`` edges feeding convolutions), whatever the number of workers; a layer
+leaves the graph only when its input is an all-zero ReLU output.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+from test_reference import _jacobian_models, _tenas_jacobian
+from torch import nn
+
+import zeroscore
+from zeroscore import passes
+from zeroscore._cpu_routes import dead_layers_skipped, run_each
+from zeroscore.probe import Probe
+
+#: NB201 cells where node 1 is a ``none`` edge: two (or one) of their convolutions read an all-zero ReLU output
+DEAD_EDGE_CELLS = ["|none~0|+|avg_pool_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_3x3~1|skip_connect~2|",
+                   "|none~0|+|nor_conv_3x3~0|nor_conv_3x3~1|+|nor_conv_3x3~0|nor_conv_1x1~1|skip_connect~2|"]
+
+
+def _count_nodes(output: torch.Tensor, name: str) -> int:
+    seen, stack, count = set(), [output.grad_fn], 0
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        count += node.name() == name
+        stack.extend(next_node for next_node, _ in node.next_functions)
+    return count
+
+
+class _DeadEdge(nn.Module):
+    """A ``none`` edge (``x * 0``) into ReLU -> conv beside a live conv -> BatchNorm path. The dead conv's bias
+    (when it has one) gets a real gradient: a BatchNorm right after it would make that gradient exactly zero."""
+
+    def __init__(self, bias: bool = True):
+        super().__init__()
+        self.live = nn.Conv2d(3, 4, 3, padding=1)
+        self.dead = nn.Conv2d(3, 4, 3, padding=1, bias=bias)
+        self.bn = nn.BatchNorm2d(4)
+        self.head = nn.Linear(4, 3)
+
+    def forward(self, x):
+        h = self.bn(self.live(x)) + self.dead(torch.relu(x * 0.0))
+        return self.head(torch.relu(h).mean(dim=(2, 3)))
+
+
+def _models() -> dict[str, nn.Module]:
+    models = _jacobian_models()
+    space = zeroscore.spaces.get("nb201")
+    for k, arch in enumerate(DEAD_EDGE_CELLS):
+        models[f"nb201_dead_edges_{k}"] = space.build(arch, num_classes=4, seed=k)
+    torch.manual_seed(0)
+    models["dead_edge_with_bias"] = _DeadEdge()
+    return models
+
+
+@pytest.mark.parametrize("kind", sorted(_models()))
+def test_rows_route_is_the_plain_loop_whatever_the_workers(kind):
+    model = _models()[kind]
+    size = 16 if kind.startswith("nb201") else 8
+    x = torch.randn(6, 3, size, size, generator=torch.Generator().manual_seed(1))
+    probe = Probe(model, x)
+    for pattern in ("*weight*", "*"):  # biases too: a skipped layer's bias keeps its gradient
+        params = probe.params(pattern)
+        plain = passes.sum_logit_jacobian_loop(probe, True, params)
+        one = passes.sum_logit_jacobian_rows(probe, True, params, workers=1)
+        assert torch.allclose(one, plain, rtol=1e-5, atol=1e-6)
+        for workers in (2, 3, 8):  # each row on one thread with the same kernels: the same bits
+            assert torch.equal(passes.sum_logit_jacobian_rows(probe, True, params, workers=workers), one)
+    assert torch.equal(passes.sum_logit_jacobian(probe), passes.sum_logit_jacobian_rows(probe, True,
+                                                                                        probe.params("*weight*")))
+    assert torch.allclose(passes.sum_logit_jacobian(probe), _tenas_jacobian(model, x), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("arch, dead", list(zip(DEAD_EDGE_CELLS, [2, 2])))
+def test_convolutions_on_dead_edges_leave_the_graph(arch, dead):
+    """Per cell, the convolutions fed by node 1 (all zero): 5 cells per stage, 3 stages."""
+    model = zeroscore.spaces.get("nb201").build(arch, num_classes=4, seed=0).train()
+    x = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    full = _count_nodes(model(x), "ConvolutionBackward0")
+    with dead_layers_skipped(model):
+        cut = _count_nodes(model(x), "ConvolutionBackward0")
+    assert full - cut == dead * 15
+    assert all(not m._forward_hooks for m in model.modules())  # hooks gone
+
+
+def test_only_a_zero_relu_output_is_dead():
+    torch.manual_seed(0)
+    model = _DeadEdge(bias=False).train()
+    x = torch.randn(4, 3, 8, 8)
+    with dead_layers_skipped(model):
+        assert _count_nodes(model(x), "ConvolutionBackward0") == 1  # the dead conv left
+        # an all-zero input that is not a ReLU's output may still receive a gradient: kept
+        zero = torch.zeros(4, 3, 8, 8, requires_grad=True)
+        out = model.dead(zero)
+        assert out.requires_grad
+        grad, = torch.autograd.grad(out.sum(), zero)
+    assert torch.equal(grad, torch.autograd.grad(model.dead(zero).sum(), zero)[0]) and grad.abs().sum() > 0
+    # a layer with its own forward hook (or a subclass) is never touched, and keeps its hook
+    seen = []
+    model.dead.register_forward_hook(lambda m, a, o: seen.append(o.requires_grad))
+    with dead_layers_skipped(model):
+        model(x)
+    assert seen == [True] and len(model.dead._forward_hooks) == 1
+
+
+def test_hooks_are_removed_when_the_body_raises():
+    model = _DeadEdge()
+    with pytest.raises(RuntimeError, match="boom"), dead_layers_skipped(model):
+        assert model.live._forward_hooks
+        raise RuntimeError("boom")
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_run_each_raises_an_error_of_an_item_and_restores_the_thread_count():
+    threads = torch.get_num_threads()
+    done = []
+
+    def row(i):
+        assert torch.get_num_threads() == 1
+        if i == 3:
+            raise ValueError("row 3")
+        done.append(i)
+
+    with pytest.raises(ValueError, match="row 3"):
+        run_each(range(8), row, workers=2)
+    assert torch.get_num_threads() == threads
+    done.clear()
+    run_each(range(5), lambda i: done.append(i), workers=16)  # more workers than rows
+    assert sorted(done) == list(range(5)) and torch.get_num_threads() == threads
+
+
+def test_score_leaves_the_model_untouched_by_the_route():
+    model = zeroscore.spaces.get("nb201").build(DEAD_EDGE_CELLS[0], num_classes=4, seed=0)
+    before = copy.deepcopy(model.state_dict())
+    x = torch.randn(4, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    zeroscore.score(model, x, indicators=["ntk_cond"])
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert all(not m._forward_hooks for m in model.modules())
+
+
+def test_swap_repeats_side_by_side_give_the_serial_scores_and_leave_the_global_rng():
+    model = zeroscore.spaces.get("nb201").build(DEAD_EDGE_CELLS[1], num_classes=4, seed=0)
+    x = torch.randn(16, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    threads, state = torch.get_num_threads(), torch.get_rng_state()
+    try:
+        torch.set_num_threads(1)  # one worker
+        serial = zeroscore.score(model, x, indicators=["swap"], seed=3)["swap"]
+        torch.set_num_threads(2)  # two workers, each re-initialising its own copy
+        side = zeroscore.score(model, x, indicators=["swap"], seed=3)["swap"]
+    finally:
+        torch.set_num_threads(threads)
+    assert serial == side and serial > 0
+    assert torch.equal(torch.get_rng_state(), state)  # the seeded re-initialisations never touch torch's RNG
+
+
+def test_isometry_pullbacks_side_by_side_are_the_projected_jacobian():
+    from zeroscore.indicators._isometry import _haar_frame, compressed_gram
+
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                        nn.Linear(4 * 5 * 5, 6)).train()
+    x = torch.randn(3, 3, 5, 5)
+    m, d = compressed_gram(net, x, 8, torch.Generator().manual_seed(1))
+    assert d == 18  # the output side (3 x 6) is the smaller
+    u = _haar_frame(d, 8, torch.Generator().manual_seed(1))
+    jac = torch.autograd.functional.jacobian(net, x).reshape(d, -1).double()
+    assert torch.allclose(m, u.T @ jac @ jac.T @ u, rtol=1e-5, atol=1e-8)
