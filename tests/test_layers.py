@@ -18,8 +18,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "zeroscore"
 
 LAYERS = [
     ["zeroscore._version", "zeroscore.errors", "zeroscore.names", "zeroscore.settings"],
-    ["zeroscore._nn", "zeroscore._modes", "zeroscore._copies", "zeroscore.data", "zeroscore.spaces",
-     "zeroscore.models"],
+    ["zeroscore._nn", "zeroscore._modes", "zeroscore._copies", "zeroscore._cpu_routes", "zeroscore.data",
+     "zeroscore.spaces", "zeroscore.models"],
     ["zeroscore.probe", "zeroscore.passes"],
     ["zeroscore.indicators"],
     ["zeroscore.scorer", "zeroscore.results", "zeroscore.ranking", "zeroscore.testing"],
