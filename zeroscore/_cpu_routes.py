@@ -56,6 +56,7 @@ def run_each(items: Iterable[int], fn: Callable[[int], None], workers: int | Non
             for i in order:
                 fn(i)
             return
+
         def share(part: list[int]) -> None:
             for i in part:
                 fn(i)
