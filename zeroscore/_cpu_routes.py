@@ -74,7 +74,8 @@ def one_thread() -> Iterator[None]:
     Also for the bookkeeping of every ``score()`` call (copying the model, cloning and restoring its tensors:
     memory-bound work on a few MB), where waking torch's thread pool for each copy costs more than it saves: with
     ``OMP_WAIT_POLICY=PASSIVE`` (sleeping OpenMP threads, as on a shared machine) one NB201 probe's setup took
-    33-36 ms on two threads and 17-19 ms on one."""
+    33-36 ms on two threads and 17-19 ms on one. The count is process-wide: ``score()`` calls from several Python
+    threads at once may see each other's setting (values stay exact; only their last bits may then depend on it)."""
     before = torch.get_num_threads()
     if before == 1:
         yield
