@@ -313,14 +313,16 @@ def test_user_loop_hill_climbing():
 # CLI
 
 
+def _search_cli(data_root, *args: str, timeout: int = 300) -> subprocess.CompletedProcess:
+    """``python -m zeroscore search ARGS`` in a fresh process reading the data under ``data_root``."""
+    return subprocess.run([sys.executable, "-m", "zeroscore", "search", *args], capture_output=True, text=True,
+                          env={**os.environ, "ZEROSCORE_DATA": str(data_root)}, timeout=timeout, cwd=REPO)
+
+
 @pytest.mark.slow
 def test_cli_random_search_end_to_end(data_root):
-    env = {**os.environ, "ZEROSCORE_DATA": str(data_root)}
-    out = subprocess.run(
-        [sys.executable, "-m", "zeroscore", "search", "--space", "nb201", "--method", "random", "--budget", "3",
-         "--dataset", "cifar10", "--batch-size", "8", "--threads", "1", "--seed", "0"],
-        capture_output=True, text=True, env=env, timeout=300, cwd=REPO,
-    )
+    out = _search_cli(data_root, "--space", "nb201", "--method", "random", "--budget", "3", "--dataset", "cifar10",
+                      "--batch-size", "8", "--threads", "1", "--seed", "0")
     assert out.returncode == 0, out.stderr
     assert "architecture:" in out.stdout and "|" in out.stdout
     assert "3 architectures scored" in out.stdout and "wall time" in out.stdout
@@ -472,12 +474,8 @@ def test_run_search_protocols_set_the_seed_systems_settings(monkeypatch):
 
 @pytest.mark.slow
 def test_cli_tegnas_protocol_reduced_run_end_to_end(data_root):
-    env = {**os.environ, "ZEROSCORE_DATA": str(data_root)}
-    out = subprocess.run(
-        [sys.executable, "-m", "zeroscore", "search", "--protocol", "tegnas", "--budget", "3", "--population", "2",
-         "--tournament-size", "2", "--dataset", "cifar10", "--threads", "1", "--json", "--no-progress"],
-        capture_output=True, text=True, env=env, timeout=600, cwd=REPO,
-    )
+    out = _search_cli(data_root, "--protocol", "tegnas", "--budget", "3", "--population", "2", "--tournament-size",
+                      "2", "--dataset", "cifar10", "--threads", "1", "--json", "--no-progress", timeout=600)
     assert out.returncode == 0, out.stderr
     import json
 
@@ -485,6 +483,5 @@ def test_cli_tegnas_protocol_reduced_run_end_to_end(data_root):
     assert record["method"] == "evolve" and record["archs_scored"] <= 3
     assert set(record["values"]) == {"ntk_cond", "linear_regions", "ntk_generalization", "objective"}
     assert record["accuracy_column"] == "cifar10_test_acc"
-    bad = subprocess.run([sys.executable, "-m", "zeroscore", "search", "--protocol", "tegnas", "--method", "prune"],
-                         capture_output=True, text=True, env=env, timeout=120, cwd=REPO)
+    bad = _search_cli(data_root, "--protocol", "tegnas", "--method", "prune", timeout=120)
     assert bad.returncode != 0 and "protocol 'tegnas' is a search by method 'evolve', not 'prune'" in bad.stderr
