@@ -9,13 +9,16 @@ network and batch:
 
 * ``reference``: TE-NAS's algorithm as ``benchmarks/reference_algorithms.py`` writes it (one ``autograd.grad`` of
   each sample's summed logits, ``retain_graph``);
-* ``zeroscore``: ``passes.sum_logit_jacobian_rows``, the CPU default: the same backwards, run side by side on as
-  many threads as torch has (each on one intra-op thread), over a forward whose dead layers are skipped
-  (convolutions reading an all-zero ReLU output, see ``zeroscore/_cpu_routes.py``);
-* ``rows side by side only``: the same without skipping dead layers;
+* ``zeroscore``: ``passes.sum_logit_jacobian_rows`` on the probe's copy, the CPU default: the same backwards, run
+  side by side on as many threads as torch has (each on one intra-op thread), over a forward whose dead layers are
+  skipped (convolutions reading an all-zero ReLU output) and whose average poolings are depthwise convolutions
+  (see ``zeroscore/_cpu_routes.py``);
+* ``rows side by side only``: the same without skipping dead layers, native pooling;
 * ``dead layers skipped only``: the reference loop on a forward whose dead layers are skipped;
+* ``pooling by convolution only``: the reference loop on a copy whose ``nn.AvgPool2d`` layers pool by convolution;
 * ``channels_last loop``: the reference loop with the network and batch in channels-last memory order;
-* ``jacrev, chunks of 8``: ``passes.sum_logit_jacobian_vectorised`` (``torch.func.jacrev``), the GPU default;
+* ``jacrev, chunks of 8``: ``passes.sum_logit_jacobian_vectorised`` (``torch.func.jacrev``), the GPU default
+  (native pooling, as every route but ``zeroscore`` and ``pooling by convolution only``);
 * ``batched cotangents (8)``: ``autograd.grad(..., is_grads_batched=True)`` on 8 one-hot cotangents at a time;
 * ``frozen statistics``: ``batch_stats="frozen"`` (``passes.frozen_stats_jacobian``), the opt-in approximation
   (BatchNorm statistics held fixed: not the same Jacobian, listed for its speed only).
@@ -44,12 +47,13 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads sleep: the 2 cores are shared
 
 import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_algorithms  # noqa: E402
 
 from zeroscore import data, passes, spaces  # noqa: E402
-from zeroscore._cpu_routes import dead_layers_skipped  # noqa: E402
+from zeroscore._cpu_routes import AvgPool2dByConvolution, dead_layers_skipped, pool_by_convolution  # noqa: E402
 from zeroscore.probe import Probe  # noqa: E402
 
 
@@ -74,9 +78,13 @@ def batched_cotangents(model, x, chunk: int = 8):
     return torch.cat(rows)
 
 
-def _probe_route(fn):
+def _probe_route(fn, pooling_by_convolution: bool = False):
     def run(model, x):
         probe = Probe(model, x)
+        if not pooling_by_convolution:  # the probe's copy pools by convolution on a CPU: undone to time fn alone
+            for module in probe.model.modules():
+                if type(module) is AvgPool2dByConvolution:
+                    module.__class__ = nn.AvgPool2d
         return fn(probe, True, probe.params("*weight*"))
     return run
 
@@ -87,11 +95,18 @@ def dead_layers_skipped_loop(model, x):
         return reference_algorithms._ntk_jacobian(net, x)
 
 
+def pooling_by_convolution_loop(model, x):
+    net = copy.deepcopy(model)
+    pool_by_convolution(net)
+    return reference_algorithms._ntk_jacobian(net, x)
+
+
 ROUTES = {
     "reference": lambda m, x: reference_algorithms._ntk_jacobian(copy.deepcopy(m), x),
-    "zeroscore": _probe_route(passes.sum_logit_jacobian_rows),
+    "zeroscore": _probe_route(passes.sum_logit_jacobian_rows, pooling_by_convolution=True),
     "rows side by side only": _probe_route(partial(passes.sum_logit_jacobian_rows, skip_dead=False)),
     "dead layers skipped only": dead_layers_skipped_loop,
+    "pooling by convolution only": pooling_by_convolution_loop,
     "channels_last loop": channels_last_loop,
     "jacrev, chunks of 8": _probe_route(passes.sum_logit_jacobian_vectorised),
     "batched cotangents (8)": lambda m, x: batched_cotangents(copy.deepcopy(m), x),
@@ -187,8 +202,9 @@ def main(argv: list[str] | None = None) -> int:
         lines += ["", f"- Fastest exact route: **{best}**, {ref_s / mean(seconds[best]):.2f}x the reference (ratio "
                   "of the mean seconds). Every exact route runs one backward pass of the whole batch per sample "
                   "(train-mode BatchNorm makes each sample's cotangent dense over the batch below the last "
-                  "BatchNorm): they differ in how the same kernels are scheduled, and in whether a convolution "
-                  "known to pass nothing back (an all-zero ReLU output in, a `none` edge's) is run at all."]
+                  "BatchNorm): they differ in how the same kernels are scheduled, in whether a convolution "
+                  "known to pass nothing back (an all-zero ReLU output in, a `none` edge's) is run at all, and in "
+                  "which kernel sums the average poolings' windows (`avg_pool2d`'s or a depthwise convolution's)."]
     if error["reference"]:
         lines.append(f"- The float32 reference itself is {max(error['reference']):.1e} (Frobenius, relative) away "
                      "from the float64 Jacobian: differences between exact routes below that are rounding, not "

@@ -1,4 +1,4 @@
-"""The CPU's many-backward route (rows side by side, dead layers skipped) gives the plain algorithm's values.
+"""The CPU's routes (rows side by side, dead layers skipped, pooling by convolution) give the plain algorithm's values.
 
 ``zeroscore._cpu_routes`` changes how TE-NAS's per-sample Jacobian is scheduled, never what it is: every row is
 the plain loop's row on models that are easy to get wrong (train-mode BatchNorm, frozen and tied weights, ``F.relu``
@@ -17,7 +17,7 @@ from torch import nn
 
 import zeroscore
 from zeroscore import passes
-from zeroscore._cpu_routes import dead_layers_skipped, run_each
+from zeroscore._cpu_routes import AvgPool2dByConvolution, dead_layers_skipped, pool_by_convolution, run_each
 from zeroscore.probe import Probe
 
 #: NB201 cells where node 1 is a ``none`` edge: two (or one) of their convolutions read an all-zero ReLU output
@@ -78,7 +78,8 @@ def test_rows_route_is_the_plain_loop_whatever_the_workers(kind):
             assert torch.equal(passes.sum_logit_jacobian_rows(probe, True, params, workers=workers), one)
     assert torch.equal(passes.sum_logit_jacobian(probe), passes.sum_logit_jacobian_rows(probe, True,
                                                                                         probe.params("*weight*")))
-    assert torch.allclose(passes.sum_logit_jacobian(probe), _tenas_jacobian(model, x), rtol=1e-5, atol=1e-6)
+    # the probe's copy pools by convolution, the reference natively: float32 rounding differs (entries ~1)
+    assert torch.allclose(passes.sum_logit_jacobian(probe), _tenas_jacobian(model, x), rtol=1e-5, atol=2e-5)
 
 
 @pytest.mark.parametrize("arch, dead", list(zip(DEAD_EDGE_CELLS, [2, 2])))
@@ -175,3 +176,113 @@ def test_isometry_pullbacks_side_by_side_are_the_projected_jacobian():
     u = _haar_frame(d, 8, torch.Generator().manual_seed(1))
     jac = torch.autograd.functional.jacobian(net, x).reshape(d, -1).double()
     assert torch.allclose(m, u.T @ jac @ jac.T @ u, rtol=1e-5, atol=1e-8)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# average pooling as a depthwise convolution
+
+POOLINGS = [dict(kernel_size=3, stride=1, padding=1, count_include_pad=False),  # NB201's avg_pool_3x3
+            dict(kernel_size=3, stride=1, padding=1),
+            dict(kernel_size=2, stride=2),  # NB201's residual shortcut
+            dict(kernel_size=3, stride=2, padding=1, count_include_pad=False),  # DARTS's reduction pooling
+            dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), count_include_pad=False),
+            dict(kernel_size=5, stride=3, padding=2, count_include_pad=False)]
+
+
+def _both(kwargs):
+    native = nn.AvgPool2d(**kwargs)
+    fast = nn.AvgPool2d(**kwargs)
+    pool_by_convolution(fast)
+    assert type(fast) is AvgPool2dByConvolution
+    return native, fast
+
+
+@pytest.mark.parametrize("kwargs", POOLINGS, ids=str)
+@pytest.mark.parametrize("shape", [(4, 3, 9, 8), (3, 7, 7), (2, 5, 16, 16)], ids=str)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64], ids=str)
+def test_pooling_by_convolution_is_pooling(kwargs, shape, dtype):
+    """Forward, backward and double backward equal the native kernels', on batched and unbatched inputs."""
+    native, fast = _both(kwargs)
+    x = torch.randn(shape, dtype=dtype, generator=torch.Generator().manual_seed(0)).requires_grad_()
+    tol = dict(rtol=1e-6, atol=1e-7) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-14)
+    y0, y1 = native(x), fast(x)
+    torch.testing.assert_close(y1, y0, **tol)
+    g = torch.randn(y0.shape, dtype=dtype, generator=torch.Generator().manual_seed(1))
+    (d0,), (d1,) = (torch.autograd.grad(y, x, g, create_graph=True) for y in (y0, y1))
+    torch.testing.assert_close(d1, d0, **tol)
+    # double backward (GraSP's Hessian-gradient products): through the pooling's backward
+    cotangent = g.clone().requires_grad_()
+    second = []
+    for pool in (native, fast):
+        d, = torch.autograd.grad(pool(x), x, cotangent, create_graph=True)
+        second.append(torch.autograd.grad((d * d).sum(), cotangent)[0])
+    torch.testing.assert_close(second[1], second[0], **tol)
+    if len(shape) == 4:  # channels-last inputs, per-sample gradients under torch.func
+        xl = x.detach().contiguous(memory_format=torch.channels_last)
+        torch.testing.assert_close(fast(xl), native(xl), **tol)
+        per_sample = [torch.func.vmap(torch.func.jacrev(lambda s, pool=pool: pool(s).sum()))(x.detach())
+                      for pool in (native, fast)]
+        torch.testing.assert_close(per_sample[1], per_sample[0], **tol)
+
+
+class _SeenCalls(torch.overrides.TorchFunctionMode):
+    def __init__(self):
+        super().__init__()
+        self.funcs = []
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        self.funcs.append(func)
+        return func(*args, **(kwargs or {}))
+
+
+def test_pooling_runs_natively_where_the_convolution_is_not_certain_or_not_measured():
+    x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
+    for kwargs in (dict(kernel_size=3, stride=1, padding=1, ceil_mode=True), dict(kernel_size=3, divisor_override=2),
+                   dict(kernel_size=8)):  # ceil mode, a divisor override, a global pooling
+        native, fast = _both(kwargs)
+        with _SeenCalls() as seen:
+            assert torch.equal(fast(x), native(x))
+        assert torch.nn.functional.avg_pool2d in seen.funcs and torch.nn.functional.conv2d not in seen.funcs
+    native, fast = _both(POOLINGS[0])
+    for odd in (x.half(), x.to(torch.int64)):  # dtypes not measured: the native kernel (or its error)
+        assert fast._by_convolution(odd) is None
+    # a mode that may look at pooling (a user's, zeroscore's FLOP counter) sees the pooling call
+    with _SeenCalls() as seen:
+        fast(x)
+    assert torch.nn.functional.avg_pool2d in seen.funcs
+    from zeroscore._modes import GlobalPoolRecorder, MacCounter
+    with MacCounter() as counter:
+        fast(x)
+    with MacCounter() as reference:
+        native(x)
+    assert counter.total == reference.total > 0
+    with GlobalPoolRecorder([]) as recorder:  # it looks for global poolings only: the convolution may run
+        fast(x)
+    assert recorder.events == []
+
+
+def test_the_probe_pools_by_convolution_on_its_copy_only():
+    class OwnPool(nn.AvgPool2d):  # a subclass may override forward: left alone
+        pass
+
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AvgPool2d(3, 1, 1), OwnPool(2), nn.Flatten(), nn.LazyLinear(2))
+    model(torch.randn(1, 3, 9, 9))
+    probe = Probe(model, torch.randn(2, 3, 9, 9))
+    assert [type(m) for m in probe.model] == [nn.Conv2d, AvgPool2dByConvolution, OwnPool, nn.Flatten, nn.Linear]
+    assert type(model[1]) is nn.AvgPool2d  # the caller's model keeps its class
+
+
+@pytest.mark.parametrize("arch", ["|avg_pool_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|"
+                                  "avg_pool_3x3~2|"])
+def test_indicators_on_pooling_cells_agree_with_native_pooling(arch, monkeypatch):
+    """Every indicator of an NB201 cell with three pooling edges, scored with and without the convolution: the same
+    values to float rounding (indicators that cross a threshold, such as ReLU codes, exactly)."""
+    model = zeroscore.spaces.get("nb201").build(arch, num_classes=10, seed=0)
+    x = torch.randn(16, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(1))
+    names = ["ntk_cond", "grad_norm", "snip", "grasp", "synflow", "naswot", "zen", "jacobian_isometry", "fisher"]
+    fast = zeroscore.score(model, x, y, indicators=names)
+    monkeypatch.setattr(zeroscore.probe, "pool_by_convolution", lambda model: None)
+    native = zeroscore.score(model, x, y, indicators=names)
+    for name in names:
+        assert fast[name] == pytest.approx(native[name], rel=1e-4), name

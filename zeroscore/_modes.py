@@ -9,6 +9,10 @@ models built from modules.
 * :class:`MacCounter` -- multiply-accumulates of one forward pass (``flops``, ``az_complexity``);
 * :class:`BatchStatsRecorder`, :class:`FrozenBatchStats` -- record a batch's BatchNorm statistics, then replay them
   (the NTK with batch statistics held fixed).
+
+All but :class:`MacCounter` set ``ignores_local_pooling = True``: they do not look at non-global pooling calls, so
+the probe's private copy may compute those as depthwise convolutions under them
+(:class:`zeroscore._cpu_routes.AvgPool2dByConvolution`); global poolings always run as pooling calls.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ class ReluRecorder(TorchFunctionMode):
     ``(batch, features)`` bool tensor: ``True`` where the ReLU's input was positive.
     """
 
+    ignores_local_pooling = True
+
     def __init__(self, batch_size: int):
         super().__init__()
         self.batch_size = batch_size
@@ -59,6 +65,8 @@ class BatchNormNoStats(TorchFunctionMode):
     write batched/dual values into plain buffers. Eval-mode calls are passed through unchanged.
     """
 
+    ignores_local_pooling = True
+
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = dict(kwargs or {})
         if func is F.batch_norm:
@@ -76,6 +84,8 @@ _BN_FUNCS = {F.batch_norm}
 
 class BatchNormBypass(TorchFunctionMode):
     """Every ``F.batch_norm`` call (``nn.BatchNorm1d/2d/3d``) returns its input unchanged."""
+
+    ignores_local_pooling = True
 
     def __torch_function__(self, func, types, args=(), kwargs=None):
         kwargs = kwargs or {}
@@ -95,6 +105,8 @@ _MEAN_FUNCS = {torch.mean, torch.Tensor.mean, torch.amax, torch.Tensor.amax}
 
 class GlobalPoolRecorder(TorchFunctionMode):
     """Appends ``("pool", input)`` to ``events`` for every global pooling call evaluated while active."""
+
+    ignores_local_pooling = True
 
     def __init__(self, events: list):
         super().__init__()
@@ -229,6 +241,8 @@ class BatchStatsRecorder(TorchFunctionMode):
     """Records the batch statistics (mean, biased variance per channel) of every train-mode ``F.batch_norm``
     call, in call order, and runs the call without updating running statistics."""
 
+    ignores_local_pooling = True
+
     def __init__(self):
         super().__init__()
         self.stats: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -248,6 +262,8 @@ class BatchStatsRecorder(TorchFunctionMode):
 class FrozenBatchStats(TorchFunctionMode):
     """Train-mode ``F.batch_norm`` calls normalise with the recorded statistics of the same call (in call order)
     instead of the current batch's: samples no longer interact, so each can be differentiated alone (``vmap``)."""
+
+    ignores_local_pooling = True
 
     def __init__(self, stats: list[tuple[torch.Tensor, torch.Tensor]]):
         super().__init__()
