@@ -156,6 +156,32 @@ def test_probe_reinitialised_repeats_differ_and_are_seeded():
     assert any(not torch.equal(a[k], own[k]) for k in a if k.endswith("conv1.weight"))
 
 
+@pytest.mark.parametrize("scheme", ["gaussian", "kaiming_fanin"])
+def test_seeded_reinitialisation_without_a_copy_is_the_copy_reinitialised(scheme):
+    """The probe's seeded re-initialisations (Zen-NAS, AZ-NAS) skip the module copy: the same draws in the same
+    order, tied weights included, and the model untouched."""
+    from zeroscore._copies import private_copy, reinitialize, reinitialized_parameters
+
+    torch.manual_seed(0)
+    tied = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Conv2d(4, 4, 1), nn.Conv2d(4, 4, 1),
+                         nn.GroupNorm(2, 4), nn.Flatten(), nn.LazyLinear(2))
+    tied[3].weight = tied[2].weight
+    tied(torch.randn(1, 3, 6, 6))
+    tied.register_parameter("scale", nn.Parameter(torch.tensor(3.0)))  # kept by every scheme
+    tied[0].to(memory_format=torch.channels_last)
+    for model in (SmallResNet(width=4), tied, zeroscore.spaces.get("nb201").build(
+            "|avg_pool_3x3~0|+|nor_conv_1x1~0|skip_connect~1|+|nor_conv_3x3~0|none~1|nor_conv_3x3~2|", seed=0)):
+        before = {k: v.clone() for k, v in model.state_dict().items()}
+        fresh = reinitialized_parameters(model, scheme, seed=7)
+        copied = reinitialize(private_copy(model), scheme, seed=7)
+        expected = dict(copied.named_parameters())
+        assert list(fresh) == list(expected)
+        assert all(torch.equal(fresh[k], expected[k]) and not fresh[k].requires_grad for k in fresh)
+        assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    with pytest.raises(ValueError, match="seeded scheme"):
+        reinitialized_parameters(tied, "reset", seed=0)
+
+
 def test_device_argument_cpu_and_results_are_floats():
     x = torch.randn(4, 3, 8, 8)
     result = zeroscore.score(mlp(in_features=192, hidden=(8,)), x, indicators=["naswot"], device="cpu")

@@ -13,7 +13,7 @@ from torch import nn
 from zeroscore._nn import LAYER_TYPES
 from zeroscore.errors import InvalidInputError
 
-__all__ = ["private_copy", "reinitialize", "INIT_SCHEMES", "SEEDED_SCHEMES"]
+__all__ = ["private_copy", "reinitialize", "reinitialized_parameters", "INIT_SCHEMES", "SEEDED_SCHEMES"]
 
 
 def private_copy(model: nn.Module) -> nn.Module:
@@ -81,8 +81,7 @@ def _copy_tensor(t: torch.Tensor, memo: dict[int, Any]) -> torch.Tensor:
     if (type(t) not in (torch.Tensor, nn.Parameter) or not t.is_leaf or t.layout != torch.strided
             or t.is_quantized or t.__dict__):
         return copy.deepcopy(t, memo)
-    with torch.no_grad():
-        data = t.clone()
+    data = t.detach().clone()  # not under no_grad(): entering and leaving it per tensor cost more than the clone
     new = nn.Parameter(data, requires_grad=t.requires_grad) if type(t) is nn.Parameter else \
         data.requires_grad_(t.requires_grad)
     memo[id(t)] = new
@@ -167,6 +166,49 @@ def reinitialize(model: nn.Module, scheme: str, seed: int | None = None) -> nn.M
         return _reinitialize(model, scheme, None)
 
 
+def reinitialized_parameters(model: nn.Module, scheme: str, seed: int) -> OrderedDict[str, torch.Tensor]:
+    """``named_parameters()`` of ``model`` as :func:`reinitialize` with a seeded ``scheme`` would leave a copy of it
+    (the same draws, in the same order, tied weights drawn once per module that holds them as there), built without
+    copying the module tree: new tensors for what the scheme sets, clones of the rest; ``model`` untouched."""
+    if scheme not in SEEDED_SCHEMES:
+        raise ValueError(f"reinitialized_parameters takes a seeded scheme ({', '.join(SEEDED_SCHEMES)}), got "
+                         f"{scheme!r}; re-initialise a private copy for the others")
+    gen = torch.Generator().manual_seed(seed)
+    fresh: dict[int, torch.Tensor] = {}
+    with torch.no_grad():
+        for m in model.modules():
+            for param, value in _initial_values(m, scheme, gen):
+                fresh[id(param)] = (param.new_full(param.shape, value) if isinstance(value, float) else
+                                    value.to(dtype=param.dtype, device=param.device))
+    return OrderedDict((n, fresh[id(p)] if id(p) in fresh else p.detach().clone())
+                       for n, p in model.named_parameters())
+
+
+def _initial_values(m: nn.Module, scheme: str, gen: torch.Generator | None):
+    """``(parameter, value)`` pairs a non-``reset`` scheme sets on module ``m``: a float fill or a seeded float64
+    draw (``gen``); a global-RNG Kaiming weight is drawn in place (``value`` None)."""
+    w, b = getattr(m, "weight", None), getattr(m, "bias", None)
+    if isinstance(m, LAYER_TYPES):
+        if isinstance(w, nn.Parameter):
+            if gen is None:
+                yield w, None
+            else:
+                std = 1.0
+                if scheme == "kaiming_fanin":
+                    std = (2.0 / max(nn.init._calculate_fan_in_and_fan_out(w)[0], 1)) ** 0.5
+                draw = torch.randn(w.shape, generator=gen, dtype=torch.float64)
+                if std != 1.0:
+                    draw.mul_(std)
+                yield w, draw
+        if isinstance(b, nn.Parameter):
+            yield b, 0.0
+    elif isinstance(m, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):
+        if isinstance(w, nn.Parameter):
+            yield w, 1.0
+        if isinstance(b, nn.Parameter):
+            yield b, 0.0
+
+
 def _reinitialize(model: nn.Module, scheme: str, gen: torch.Generator | None) -> nn.Module:
     if scheme == "reset":
         for m in model.modules():
@@ -175,25 +217,12 @@ def _reinitialize(model: nn.Module, scheme: str, gen: torch.Generator | None) ->
                 reset()
         return model
     for m in model.modules():
-        w, b = getattr(m, "weight", None), getattr(m, "bias", None)
-        if isinstance(m, LAYER_TYPES):
-            if isinstance(w, nn.Parameter):
-                if gen is None:
-                    nn.init.kaiming_normal_(w, mode="fan_in" if scheme.endswith("fan_in") else "fan_out",
-                                            nonlinearity="relu")
-                else:
-                    std = 1.0
-                    if scheme == "kaiming_fanin":
-                        std = (2.0 / max(nn.init._calculate_fan_in_and_fan_out(w)[0], 1)) ** 0.5
-                    draw = torch.randn(w.shape, generator=gen, dtype=torch.float64)
-                    if std != 1.0:
-                        draw.mul_(std)
-                    w.copy_(draw)  # converts to w's dtype and device in the same pass
-            if isinstance(b, nn.Parameter):
-                b.zero_()
-        elif isinstance(m, (nn.modules.batchnorm._NormBase, nn.GroupNorm)):
-            if isinstance(w, nn.Parameter):
-                w.fill_(1.0)
-            if isinstance(b, nn.Parameter):
-                b.zero_()
+        for param, value in _initial_values(m, scheme, gen):
+            if value is None:
+                nn.init.kaiming_normal_(param, mode="fan_in" if scheme.endswith("fan_in") else "fan_out",
+                                        nonlinearity="relu")
+            elif isinstance(value, float):
+                param.fill_(value)
+            else:
+                param.copy_(value)  # converts to the parameter's dtype and device in the same pass
     return model

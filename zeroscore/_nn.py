@@ -191,11 +191,12 @@ def strip_user_hooks(model: nn.Module) -> None:
     the caller's hooks could have side effects on the caller's objects and must not fire during scoring."""
     types = _defining_hook_types()
     for module in model.modules():
+        state = module.__dict__
         for attr in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
                      "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                      "_load_state_dict_post_hooks"):
-            hooks = getattr(module, attr, None)
-            if not isinstance(hooks, dict) or not hooks:
+            hooks = state.get(attr)
+            if not hooks or not isinstance(hooks, dict):
                 continue
             for key in [k for k, h in hooks.items() if not _is_defining(h, types)]:
                 del hooks[key]

@@ -95,14 +95,15 @@ def sum_logit_jacobian(probe: Probe, train: bool = True, pattern: str = "*weight
 
     Row ``i`` is ``d sum_k f_k(x_i) / d theta`` with the whole batch in one forward pass (so BatchNorm in train mode
     uses the batch statistics, as in TE-NAS, where each sample's logits are back-propagated from the same batched
-    forward). Exact either way; the route is picked per device by measurement: on a CPU one backward per sample
-    (:func:`sum_logit_jacobian_loop`); on a GPU ``jacrev`` with chunked vectorised vjps (the loop would leave the
-    device idle between small kernels), with the rows shared out among threads and dead layers skipped
-    (:func:`sum_logit_jacobian_rows`, see :mod:`zeroscore._cpu_routes`). ``benchmarks/results/ntk_routes_cpu.md``
-    times every exact CPU route at batch 64 on NB201 cells against TE-NAS's loop: this one 2.1x there (1.4x on 12
-    more cells, most without a dead layer), ``jacrev`` 0.76x, batched cotangents 0.99x, channels-last 1.14x (and it
-    moved the condition number by 4e-3): with train-mode BatchNorm each sample's cotangent is dense over the batch,
-    so every exact route is one full backward per sample.
+    forward). Exact either way; the route is picked per device by measurement: on a CPU one backward per sample,
+    the rows shared out among threads over a forward whose dead layers are skipped (:func:`sum_logit_jacobian_rows`,
+    see :mod:`zeroscore._cpu_routes`; the probe's copy pools by convolution there); on a GPU ``jacrev`` with chunked
+    vectorised vjps (a loop would leave the device idle between small kernels). ``benchmarks/results/ntk_routes_cpu.md``
+    times every exact CPU route at batch 64 on NB201 cells against TE-NAS's loop (:func:`sum_logit_jacobian_loop`
+    is that loop): this one 2.0x there and on 12 more cells (1.15-4.3x per cell, ``ntk_routes_cpu_12cells.md``),
+    ``jacrev`` and batched cotangents slower than the loop, channels-last moved the condition number by 4e-3: with
+    train-mode BatchNorm each sample's cotangent is dense over the batch, so every exact route is one full backward
+    per sample.
 
     ``batch_stats="frozen"`` holds BatchNorm's batch statistics fixed (recorded in one forward of the batch), so the
     samples no longer interact and all rows come from one vectorised per-sample backward (``vmap(grad)``): about

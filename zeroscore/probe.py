@@ -220,16 +220,17 @@ class Probe:
         """
         key = (repeat, init)
         if key not in self._param_sets:
-            source = self.model
-            if repeat or init:
+            seed = self.derived_seed("init", init, *([repeat] if repeat else [])) if init else \
+                self.derived_seed("reinit", repeat)
+            if init in _copies.SEEDED_SCHEMES:  # the same draws without copying the module tree
+                self._param_sets[key] = _copies.reinitialized_parameters(self.model, init, seed)
+            elif repeat or init:
                 source = _copies.private_copy(self.model)
-                seed = self.derived_seed("init", init, *([repeat] if repeat else [])) if init else \
-                    self.derived_seed("reinit", repeat)
                 _copies.reinitialize(source, init or "reset", seed)
-            # a re-initialised source is a private copy already: its tensors need no second clone
-            fresh = source is not self.model
-            self._param_sets[key] = OrderedDict((n, p.detach() if fresh else p.detach().clone())
-                                                for n, p in source.named_parameters())
+                # a re-initialised private copy: its tensors need no second clone
+                self._param_sets[key] = OrderedDict((n, p.detach()) for n, p in source.named_parameters())
+            else:
+                self._param_sets[key] = OrderedDict((n, p.detach().clone()) for n, p in self.model.named_parameters())
         out = OrderedDict((n, p) for n, p in self._param_sets[key].items() if fnmatch.fnmatchcase(n, pattern))
         if not out:
             raise ValueError(f"no parameter name matches {pattern!r}")
@@ -306,11 +307,19 @@ def check_batch(model: Any, inputs: Any) -> None:
         raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(inputs, torch.Tensor):
         raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
-    tensors: list[torch.Tensor] = list(model.parameters())
-    if not tensors:
+    # one walk over the modules' own dicts (parameters() and buffers() walk twice, deduplicating as they go)
+    tensors: list[torch.Tensor] = []
+    has_params = False
+    for module in model.modules():
+        state = module.__dict__
+        for group in (state["_parameters"], state["_buffers"]):
+            for t in group.values():
+                if t is not None:
+                    tensors.append(t)
+        has_params = has_params or any(t is not None for t in state["_parameters"].values())
+    if not has_params:
         raise InvalidInputError("the model has no parameters: there is nothing for training-free indicators to "
                                 "score")
-    tensors += list(model.buffers())
     if any(t.is_meta for t in tensors) or inputs.is_meta:
         raise InvalidInputError("the model (or the batch) is on the meta device, which holds shapes but no values; "
                                 "build it on cpu/cuda, or call model.to_empty(device=...) and initialise it")
