@@ -225,6 +225,16 @@ def test_pooling_by_convolution_is_pooling(kwargs, shape, dtype):
         torch.testing.assert_close(per_sample[1], per_sample[0], **tol)
 
 
+def test_window_counts_made_under_inference_mode_serve_autograd_later():
+    _, fast = _both(POOLINGS[0])
+    x = torch.randn(2, 3, 13, 11)  # a size no other test pools: its counts are made here
+    with torch.inference_mode():
+        fast(x)
+    y = x.clone().requires_grad_()
+    (grad,) = torch.autograd.grad(fast(y).sum(), y)
+    assert torch.isfinite(grad).all()
+
+
 class _SeenCalls(torch.overrides.TorchFunctionMode):
     def __init__(self):
         super().__init__()

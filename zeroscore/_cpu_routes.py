@@ -190,7 +190,8 @@ def _window_counts(size: tuple[int, int], k: tuple[int, int], s: tuple[int, int]
     for n, kk, ss, pad in zip(size, k, s, p):
         starts = [o * ss - pad for o in range((n + 2 * pad - kk) // ss + 1)]
         per_axis.append([min(a + kk, n) - max(a, 0) for a in starts])
-    return torch.tensor([[float(a * b) for b in per_axis[1]] for a in per_axis[0]], dtype=dtype)
+    with torch.inference_mode(False):  # kept for later calls, some of which autograd records (it saves the divisor)
+        return torch.tensor([[float(a * b) for b in per_axis[1]] for a in per_axis[0]], dtype=dtype)
 
 
 def pool_by_convolution(model: nn.Module) -> None:
