@@ -100,10 +100,10 @@ def sum_logit_jacobian(probe: Probe, train: bool = True, pattern: str = "*weight
     see :mod:`zeroscore._cpu_routes`; the probe's copy pools by convolution there); on a GPU ``jacrev`` with chunked
     vectorised vjps (a loop would leave the device idle between small kernels). ``benchmarks/results/ntk_routes_cpu.md``
     times every exact CPU route at batch 64 on NB201 cells against TE-NAS's loop (:func:`sum_logit_jacobian_loop`
-    is that loop): this one 2.0x there and on 12 more cells (1.15-4.3x per cell, ``ntk_routes_cpu_12cells.md``),
-    ``jacrev`` and batched cotangents slower than the loop, channels-last moved the condition number by 4e-3: with
-    train-mode BatchNorm each sample's cotangent is dense over the batch, so every exact route is one full backward
-    per sample.
+    is that loop): this one 2.0-2.3x there and 2.0x on 12 more cells (1.15-4.3x per cell,
+    ``ntk_routes_cpu_12cells.md``), ``jacrev`` and batched cotangents slower than the loop, channels-last moved the
+    condition number by 4e-3: with train-mode BatchNorm each sample's cotangent is dense over the batch, so every
+    exact route is one full backward per sample.
 
     ``batch_stats="frozen"`` holds BatchNorm's batch statistics fixed (recorded in one forward of the batch), so the
     samples no longer interact and all rows come from one vectorised per-sample backward (``vmap(grad)``): about
