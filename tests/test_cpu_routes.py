@@ -204,6 +204,7 @@ def test_pooling_by_convolution_is_pooling(kwargs, shape, dtype):
     """Forward, backward and double backward equal the native kernels', on batched and unbatched inputs."""
     native, fast = _both(kwargs)
     x = torch.randn(shape, dtype=dtype, generator=torch.Generator().manual_seed(0)).requires_grad_()
+    assert fast._by_convolution(x) is not None  # the convolution runs, not the native fallback
     tol = dict(rtol=1e-6, atol=1e-7) if dtype == torch.float32 else dict(rtol=1e-12, atol=1e-14)
     y0, y1 = native(x), fast(x)
     torch.testing.assert_close(y1, y0, **tol)
@@ -231,7 +232,9 @@ def test_window_counts_made_under_inference_mode_serve_autograd_later():
     with torch.inference_mode():
         fast(x)
     y = x.clone().requires_grad_()
-    (grad,) = torch.autograd.grad(fast(y).sum(), y)
+    out = fast(y)
+    assert out.grad_fn.name() == "DivBackward0"  # the convolution, divided by the counts made above
+    (grad,) = torch.autograd.grad(out.sum(), y)
     assert torch.isfinite(grad).all()
 
 
