@@ -145,6 +145,60 @@ def test_probe_restores_batchnorm_stats_between_indicators():
     assert all(torch.equal(before[k], v) for k, v in probe.model.state_dict().items())
 
 
+@pytest.mark.parametrize("snapshot", [True, False])
+def test_probe_restores_from_a_snapshot_or_from_the_callers_tensors(snapshot):
+    torch.manual_seed(0)
+    model = SmallResNet(width=4)
+    probe = Probe(model, torch.randn(4, 3, 8, 8), snapshot=snapshot)
+    original = {k: v.clone() for k, v in model.state_dict().items()}
+    with torch.no_grad():
+        for p in probe.model.parameters():
+            p.mul_(3.0)  # an indicator scribbling on the copy
+        model.stem[0].weight.add_(1.0)  # the caller changing the model while the probe lives
+    probe.restore()
+    restored = probe.model.state_dict()
+    # a snapshot restores the values at construction; without, the caller's tensors as they are now
+    expected = original if snapshot else model.state_dict()
+    assert all(torch.equal(restored[k], expected[k]) for k in expected)
+    assert not torch.equal(model.stem[0].weight, original["stem.0.weight"])  # the caller's change is the caller's
+
+
+def test_a_probe_given_to_score_is_restored_after_the_last_indicator():
+    torch.manual_seed(0)
+    model = SmallResNet(width=4)
+    x = torch.randn(4, 3, 8, 8)
+    probe = Probe(model, x)
+    before = {k: v.clone() for k, v in probe.model.state_dict().items()}
+
+    class Scribbler(Indicator):
+        name, higher_is_better, needs = "scribbler_for_test", True, frozenset()
+
+        def compute(self, probe):
+            with torch.no_grad():
+                for p in probe.model.parameters():
+                    p.zero_()
+            return 1.0
+
+    zeroscore.score(model, x, indicators=[Scribbler()], probe=probe)
+    assert all(torch.equal(before[k], v) for k, v in probe.model.state_dict().items())
+
+
+def test_seeded_rng_seeds_like_manual_seed_and_restores_only_what_it_seeded(monkeypatch):
+    from zeroscore._nn import seeded_rng
+
+    model = SmallResNet(width=4)
+    torch.manual_seed(5)
+    expected = torch.rand(3)
+    state = torch.get_rng_state()
+    # torch.manual_seed would also seed (or queue seeding of) every CUDA device: the caller's streams must not move
+    monkeypatch.setattr(torch.cuda, "manual_seed_all", lambda seed: pytest.fail("seeded every CUDA device"))
+    with seeded_rng(5):
+        assert torch.equal(torch.rand(3), expected)
+    assert torch.equal(torch.get_rng_state(), state)
+    result = zeroscore.score(model, torch.ones(4, 3, 8, 8), indicators=["naswot", "synflow"])
+    assert not result.errors and torch.equal(torch.get_rng_state(), state)
+
+
 def test_probe_reinitialised_repeats_differ_and_are_seeded():
     torch.manual_seed(0)
     model = SmallResNet(width=4)

@@ -299,3 +299,60 @@ def test_indicators_on_pooling_cells_agree_with_native_pooling(arch, monkeypatch
     native = zeroscore.score(model, x, y, indicators=names)
     for name in names:
         assert fast[name] == pytest.approx(native[name], rel=1e-4), name
+
+
+@pytest.mark.parametrize("arch", DEAD_EDGE_CELLS)
+def test_zico_chunk_gradients_with_dead_layers_skipped_are_the_plain_ones(arch):
+    """ZiCo's chunk gradients skip dead convolutions: every weight gradient is the plain backward's, the dead
+    convolutions' exact zeros included."""
+    model = zeroscore.spaces.get("nb201").build(arch, num_classes=4, seed=0)
+    x = torch.randn(8, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    y = torch.randint(0, 4, (8,), generator=torch.Generator().manual_seed(1))
+    probe = Probe(model, x, y)
+    names = tuple(passes.layer_weight_names(probe))
+    chunks = passes.chunk_loss_gradients(probe, True, 2, names)
+    plain = copy.deepcopy(model).train()
+    pool_by_convolution(plain)  # the probe's kernels
+    zeros = 0
+    for i, (start, end) in enumerate(((0, 4), (4, 8))):
+        plain.zero_grad()
+        nn.functional.cross_entropy(plain(x[start:end]), y[start:end]).backward()
+        for name in names:
+            expected = plain.get_parameter(name).grad
+            assert torch.allclose(chunks[i][name], expected, rtol=1e-5, atol=1e-8), name
+            zeros += not expected.any()
+    assert zeros >= 2 * 15  # the dead convolutions (at least one per cell, 15 cells) in both chunks
+
+
+def test_channels_last_on_cpu_relays_only_four_dimensional_cpu_tensors():
+    from zeroscore._cpu_routes import channels_last_on_cpu
+
+    weight, bias, batch = torch.randn(4, 3, 3, 3), torch.randn(4), torch.randn(2, 3, 5, 5)
+    tensors, (x,) = channels_last_on_cpu(torch.device("cpu"), {"w": weight, "b": bias}, batch)
+    assert tensors["w"].is_contiguous(memory_format=torch.channels_last) and torch.equal(tensors["w"], weight)
+    assert tensors["b"] is bias and x.is_contiguous(memory_format=torch.channels_last) and torch.equal(x, batch)
+    same, (y,) = channels_last_on_cpu(torch.device("meta"), {"w": weight}, batch)  # not a CPU: untouched
+    assert same["w"] is weight and y is batch
+
+
+def test_zen_in_channels_last_is_zen_in_nchw(monkeypatch):
+    import zeroscore.indicators.zen as zen_module
+
+    model = zeroscore.spaces.get("nb201").build(DEAD_EDGE_CELLS[0], num_classes=10, seed=0)
+    x = torch.randn(16, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    fast = zeroscore.score(model, x, indicators=["zen"])["zen"]
+    monkeypatch.setattr(zen_module, "channels_last_on_cpu", lambda device, tensors, *inputs: (tensors, inputs))
+    plain = zeroscore.score(model, x, indicators=["zen"])["zen"]
+    assert fast == pytest.approx(plain, rel=1e-5) and fast != 0
+
+
+def test_az_expressivity_alone_runs_its_forward_without_a_graph_and_the_same_features():
+    model = zeroscore.spaces.get("nb201").build(DEAD_EDGE_CELLS[1], num_classes=10, seed=0)
+    x = torch.randn(8, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    probe = Probe(model, x)
+    alone = zeroscore.score(model, x, indicators=["az_expressivity", "az_progressivity"], probe=probe)
+    keys = [k for k in probe._cache if k[0] == "az_nas"]
+    assert keys and all(k[-1] == "no graph" for k in keys)  # no trainability coming: no graph recorded
+    assert all(not f.requires_grad for _, f in probe._cache[keys[0]])
+    shared = zeroscore.score(model, x, indicators=["az_trainability", "az_expressivity", "az_progressivity"])
+    assert alone.values == {k: shared[k] for k in alone.values}

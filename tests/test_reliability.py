@@ -3,6 +3,7 @@ bad batches and labels, ambiguous outputs, thread counts, indicators that break 
 
 from __future__ import annotations
 
+import copy
 import math
 import shutil
 import sqlite3
@@ -195,6 +196,38 @@ def test_bad_input_is_one_clear_error(case, match, batch):
         model = model.to("meta")
     with pytest.raises(InvalidInputError, match=match):
         zeroscore.score(model, x, y, indicators="all")
+
+
+def test_only_real_nan_or_inf_inputs_are_refused(batch):
+    from zeroscore.probe import check_batch
+
+    x, _ = batch
+    model = make_model("resnet")
+    huge = torch.full((4, 3, 8, 8), 3e38)  # finite values whose sum overflows: accepted
+    check_batch(model, huge)
+    for bad in (math.inf, -math.inf, math.nan):
+        x_bad = x.clone()
+        x_bad[-1, -1, -1, -1] = bad
+        with pytest.raises(InvalidInputError, match="NaN/Inf"):
+            check_batch(model, x_bad)
+    both = x.clone()
+    both[0, 0, 0, 0], both[1, 0, 0, 0] = math.inf, -math.inf  # a sum of NaN, not a finite one
+    with pytest.raises(InvalidInputError, match="1|2 NaN/Inf"):
+        check_batch(model, both)
+
+
+def test_a_model_made_of_inference_tensors_scores_as_a_normal_one(batch):
+    x, y = batch
+    model = make_model("resnet")
+    names = ["ntk_cond", "snip", "synflow", "naswot", "fisher", "zen"]
+    expected = zeroscore.score(model, x, y, indicators=names, seed=0)
+    with torch.inference_mode():
+        frozen = copy.deepcopy(model)  # parameters and buffers become inference tensors
+    assert all(t.is_inference() for t in [*frozen.parameters(), *frozen.buffers()])
+    before = snapshot(frozen)
+    result = zeroscore.score(frozen, x, y, indicators=names, seed=0)
+    assert result.values == expected.values and not result.errors
+    assert_unchanged(before, frozen)
 
 
 def test_integral_float_labels_are_accepted(batch):

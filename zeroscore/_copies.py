@@ -10,26 +10,23 @@ from typing import Any
 import torch
 from torch import nn
 
-from zeroscore._nn import LAYER_TYPES
+from zeroscore._nn import LAYER_TYPES, seeded_rng
 from zeroscore.errors import InvalidInputError
 
 __all__ = ["private_copy", "reinitialize", "reinitialized_parameters", "INIT_SCHEMES", "SEEDED_SCHEMES"]
 
 
-def private_copy(model: nn.Module) -> nn.Module:
+def private_copy(model: nn.Module, sources: dict[int, torch.Tensor] | None = None) -> nn.Module:
     """``copy.deepcopy(model)``; a model that cannot be copied gets an error naming the sub-module at fault.
+    With ``sources`` (a dict), every parameter and buffer the copy cloned is recorded there as
+    ``id(clone) -> original`` (tensors copied by ``copy.deepcopy`` itself are not).
 
     Weights a hook computed during the caller's last forward (legacy ``weight_norm``/``spectral_norm``) are
     non-leaf tensors, which ``deepcopy`` refuses; the copy gets detached clones of them (its hook recomputes them
     on its first forward anyway)."""
     memo: dict[int, Any] = {}
-    for m in model.modules():  # modules copied plainly clone them in _copy_module; the others copy through memo
-        if not _plainly_copyable(type(m)):
-            for value in vars(m).values():
-                if isinstance(value, torch.Tensor) and not value.is_leaf:
-                    memo.setdefault(id(value), value.detach().clone())
     try:
-        return _copy_module(model, memo)
+        return _copy_module(model, memo, sources)
     except Exception as err:
         culprit = ""
         for name, sub in reversed(list(model.named_modules())):
@@ -71,7 +68,7 @@ def _copies_plainly(cls: type) -> bool:
     return True
 
 
-def _copy_tensor(t: torch.Tensor, memo: dict[int, Any]) -> torch.Tensor:
+def _copy_tensor(t: torch.Tensor, memo: dict[int, Any], sources: dict[int, torch.Tensor] | None) -> torch.Tensor:
     """``copy.deepcopy`` of a plain dense parameter or buffer without its ``.grad`` (scoring clears gradients
     anyway): a clone, in the same memory format, kept shared through ``memo``. ``Tensor.__deepcopy__`` goes
     through the storage and the pickling protocol, about ten times slower on the small tensors of NAS networks.
@@ -85,10 +82,21 @@ def _copy_tensor(t: torch.Tensor, memo: dict[int, Any]) -> torch.Tensor:
     new = nn.Parameter(data, requires_grad=t.requires_grad) if type(t) is nn.Parameter else \
         data.requires_grad_(t.requires_grad)
     memo[id(t)] = new
+    if sources is not None:
+        sources[id(new)] = t
     return new
 
 
-def _copy_module(module: nn.Module, memo: dict[int, Any]) -> nn.Module:
+def _detach_computed_tensors(module: nn.Module, memo: dict[int, Any]) -> None:
+    """Detached clones of the non-leaf tensors held by ``module`` and its sub-modules, put in ``memo`` before
+    ``copy.deepcopy`` copies them: it refuses non-leaf tensors (see :func:`private_copy`)."""
+    for m in module.modules():
+        for value in vars(m).values():
+            if isinstance(value, torch.Tensor) and not value.is_leaf:
+                memo.setdefault(id(value), value.detach().clone())
+
+
+def _copy_module(module: nn.Module, memo: dict[int, Any], sources: dict[int, torch.Tensor] | None) -> nn.Module:
     """``copy.deepcopy`` of a module tree, with a fast path for modules that do not customise copying: the
     parameter, buffer and sub-module dicts are rebuilt directly (tensors cloned once, shared ones staying shared
     through ``memo``) and only the other attributes go through ``copy.deepcopy``. The generic deepcopy of a module
@@ -97,6 +105,7 @@ def _copy_module(module: nn.Module, memo: dict[int, Any]) -> nn.Module:
         return memo[id(module)]
     cls = type(module)
     if not _plainly_copyable(cls):
+        _detach_computed_tensors(module, memo)
         return copy.deepcopy(module, memo)
     new = object.__new__(cls)
     memo[id(module)] = new
@@ -109,9 +118,9 @@ def _copy_module(module: nn.Module, memo: dict[int, Any]) -> nn.Module:
             if not value:
                 state[key] = kind()  # a fresh one: hooks registered on the copy must not reach the original
             elif key == "_modules":
-                state[key] = {n: None if m is None else _copy_module(m, memo) for n, m in value.items()}
+                state[key] = {n: None if m is None else _copy_module(m, memo, sources) for n, m in value.items()}
             elif key == "_parameters" or key == "_buffers":
-                state[key] = {n: None if t is None else _copy_tensor(t, memo) for n, t in value.items()}
+                state[key] = {n: None if t is None else _copy_tensor(t, memo, sources) for n, t in value.items()}
             else:
                 state[key] = copy.deepcopy(value, memo)
         elif kind in _ATOMIC:
@@ -161,8 +170,7 @@ def reinitialize(model: nn.Module, scheme: str, seed: int | None = None) -> nn.M
         with torch.no_grad():
             return _reinitialize(model, scheme, None)
     devices = sorted({t.device.index or 0 for t in model.parameters() if t.device.type == "cuda"})
-    with torch.no_grad(), torch.random.fork_rng(devices=devices):
-        torch.manual_seed(seed)
+    with torch.no_grad(), seeded_rng(seed, devices):
         return _reinitialize(model, scheme, None)
 
 

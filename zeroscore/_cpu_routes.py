@@ -43,7 +43,7 @@ from torch.nn.utils import parametrize
 from torch.overrides import _get_current_function_mode_stack
 
 __all__ = ["run_each", "dead_layers_skipped", "cpu_workers", "one_thread", "pool_by_convolution",
-           "AvgPool2dByConvolution"]
+           "AvgPool2dByConvolution", "channels_last_on_cpu"]
 
 #: layer types whose output is ``W x + b`` (a convolution is linear in its input too) with nothing else in forward:
 #: exact types only, since a subclass may override ``forward``
@@ -97,6 +97,23 @@ def one_thread() -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
+
+
+def channels_last_on_cpu(device: torch.device, tensors: dict[str, torch.Tensor], *inputs: torch.Tensor
+                         ) -> tuple[dict[str, torch.Tensor], tuple[torch.Tensor, ...]]:
+    """On a CPU, the 4-d tensors among ``tensors`` (convolution weights) and ``inputs`` (image batches) in the
+    channels-last layout, the rest as they are; elsewhere everything as it is. oneDNN's convolutions then skip the
+    layout conversions NCHW costs them: Zen-NAS's two no-grad forwards ran 1.0-1.6x faster on six NB201 cells
+    (batch 64, two threads; 1.3x on the median cell). Values move by rounding only (another summation order,
+    ~1e-7 relative on Zen-NAS): for forward-only indicators, not for the NTK's condition number (4e-3 in
+    ``benchmarks/results/ntk_routes_cpu.md``) nor where a pass is shared with one."""
+    if torch.device(device).type != "cpu":
+        return tensors, inputs
+
+    def relaid(t: torch.Tensor) -> torch.Tensor:
+        return t.contiguous(memory_format=torch.channels_last) if t.dim() == 4 else t
+
+    return {n: relaid(t) for n, t in tensors.items()}, tuple(relaid(t) for t in inputs)
 
 
 def _skippable(module: nn.Module) -> bool:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -192,6 +192,11 @@ def strip_user_hooks(model: nn.Module) -> None:
     types = _defining_hook_types()
     for module in model.modules():
         state = module.__dict__
+        try:
+            if not any(_hook_dicts_of(state)):
+                continue  # most modules: not one hook
+        except KeyError:  # a module built without some of the dicts: look at each
+            pass
         for attr in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
                      "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                      "_load_state_dict_post_hooks"):
@@ -279,6 +284,21 @@ def no_global_module_hooks() -> Iterator[None]:
         for n, content in saved.items():
             getattr(m, n).clear()
             getattr(m, n).update(content)
+
+
+@contextmanager
+def seeded_rng(seed: int, devices: Iterable[int | torch.device] = ()) -> Iterator[None]:
+    """torch's global RNG seeded with ``seed`` for the body, the caller's state put back afterwards: the CPU
+    generator and the given CUDA devices' only. ``torch.manual_seed`` would also seed every other CUDA device,
+    outside what ``fork_rng`` restores (the caller's CUDA streams would change), and before CUDA is initialised it
+    queues that call with a captured stack trace (about a millisecond per call on a CPU-only torch)."""
+    devices = list(devices)
+    with torch.random.fork_rng(devices=devices):
+        torch.default_generator.manual_seed(seed)
+        for device in devices:
+            with torch.cuda.device(device):
+                torch.cuda.manual_seed(seed)
+        yield
 
 
 def model_device(model: nn.Module) -> torch.device:

@@ -55,15 +55,19 @@ class Probe:
         seed: base seed; indicators derive their own seeds from it.
         device: where to compute (the private copies of the model and the batch are moved there).
         logits: which part of a tuple/dict output holds the logits (see :func:`zeroscore._nn.select_logits`).
+        snapshot: keep a copy of the caller's parameters and buffers to restore the private copy from (the
+            default). ``False`` restores from the caller's own tensors (read only; one clone of the weights fewer
+            per probe): the model must then not change while the probe is in use, as for the scorer's own probes,
+            which live for one ``score()`` call.
     """
 
     def __init__(self, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor | None = None,
-                 seed: int = 0, device: str | torch.device | None = None, logits: Any = None):
+                 seed: int = 0, device: str | torch.device | None = None, logits: Any = None, snapshot: bool = True):
         with one_thread():  # copies and checks of a few MB: see zeroscore._cpu_routes.one_thread
-            self._setup(model, inputs, targets, seed, device, logits)
+            self._setup(model, inputs, targets, seed, device, logits, snapshot)
 
     def _setup(self, model: nn.Module, inputs: torch.Tensor, targets: torch.Tensor | None, seed: int,
-               device: str | torch.device | None, logits: Any) -> None:
+               device: str | torch.device | None, logits: Any, snapshot: bool) -> None:
         check_batch(model, inputs)
         self.device = torch.device(device if device is not None else _nn.model_device(model))
         if self.device.type == "cuda" and not torch.cuda.is_available():
@@ -72,6 +76,7 @@ class Probe:
         self.seed = int(seed)
         self.logits = logits
         self._source = model
+        self._snapshot = snapshot
         self._inputs0 = inputs.detach().to(self.device, copy=True)
         self.inputs = self._inputs0.clone()
         self._targets0 = _checked_targets(targets, self._inputs0.shape[0], self.device)
@@ -82,22 +87,26 @@ class Probe:
         self.planned: frozenset[str] = frozenset()
         self._cache: dict[Any, Any] = {}
         self._param_sets: dict[Any, OrderedDict[str, torch.Tensor]] = {}
-        self._adopt(self._fresh_copy())
+        self._adopt_fresh_copy()
 
     # ------------------------------------------------------------------ the private copy
-    def _fresh_copy(self) -> nn.Module:
-        copy = _copies.private_copy(self._source)
-        _nn.strip_user_hooks(copy)
-        pool_by_convolution(copy)  # the same values, much faster on a CPU: see zeroscore._cpu_routes
-        return copy
-
-    def _adopt(self, model: nn.Module) -> None:
+    def _adopt_fresh_copy(self) -> None:
+        # without a snapshot, the values restore() puts back are the caller's tensors themselves (read only, under
+        # no_grad) wherever the copy cloned one on the same device
+        sources: dict[int, torch.Tensor] | None = None if self._snapshot else {}
+        model = _copies.private_copy(self._source, sources)
+        _nn.strip_user_hooks(model)
+        pool_by_convolution(model)  # the same values, much faster on a CPU: see zeroscore._cpu_routes
         self.model = model
         self._structure, self._hooks, tensors, self._modules = _nn.walk(model)
         if any(t.device != self.device for _, t in tensors):
             model.to(self.device)
             self._structure, self._hooks, tensors, self._modules = _nn.walk(model)
-        self._pristine_state = {name: t.detach().clone() for name, t in tensors}
+            sources = None
+        self._pristine_state = {}
+        for name, t in tensors:
+            source = None if sources is None else sources.get(id(t))
+            self._pristine_state[name] = t.detach().clone() if source is None else source
         self._live_state = tensors
         self._pristine_training = [m.training for _, m in self._modules]
         self._parameters = [t for _, t in tensors if isinstance(t, nn.Parameter)]
@@ -111,7 +120,7 @@ class Probe:
         structure, hooks, _, _ = _nn.walk(self.model)
         if structure != self._structure:
             self._cache.clear()  # cached passes may hold the broken copy's tensors
-            self._adopt(self._fresh_copy())
+            self._adopt_fresh_copy()
         else:
             if hooks != self._hooks:
                 _nn.remove_hooks_except(self.model, dict(zip((n for n, _ in self._modules), self._hooks)))
@@ -238,7 +247,7 @@ class Probe:
 
     def buffers(self) -> dict[str, torch.Tensor]:
         """Fresh clones of the pristine buffers (BatchNorm running stats), so train-mode passes don't leak."""
-        return {n: self._pristine_state[n].clone() for n in self._buffer_names()}
+        return {n: self._pristine_state[n].detach().clone() for n in self._buffer_names()}
 
     def _buffer_names(self) -> list[str]:
         return self.cached(("buffer_names",), lambda: [n for n, _ in self.model.named_buffers()])
@@ -308,24 +317,24 @@ def check_batch(model: Any, inputs: Any) -> None:
     if not isinstance(inputs, torch.Tensor):
         raise TypeError(f"inputs must be a torch.Tensor, got {type(inputs).__name__}")
     # one walk over the modules' own dicts (parameters() and buffers() walk twice, deduplicating as they go)
-    tensors: list[torch.Tensor] = []
-    has_params = False
+    params: list[torch.Tensor | None] = []
+    buffers: list[torch.Tensor | None] = []
     for module in model.modules():
         state = module.__dict__
-        for group in (state["_parameters"], state["_buffers"]):
-            for t in group.values():
-                if t is not None:
-                    tensors.append(t)
-        has_params = has_params or any(t is not None for t in state["_parameters"].values())
-    if not has_params:
+        params.extend(state["_parameters"].values())
+        buffers.extend(state["_buffers"].values())
+    if all(t is None for t in params):
         raise InvalidInputError("the model has no parameters: there is nothing for training-free indicators to "
                                 "score")
-    if any(t.is_meta for t in tensors) or inputs.is_meta:
+    if any(t is not None and t.is_meta for t in params + buffers) or inputs.is_meta:
         raise InvalidInputError("the model (or the batch) is on the meta device, which holds shapes but no values; "
                                 "build it on cpu/cuda, or call model.to_empty(device=...) and initialise it")
     if inputs.dim() == 0 or inputs.shape[0] == 0:
         raise InvalidInputError(f"the batch is empty (shape {tuple(inputs.shape)}); pass inputs (papers use 64-128)")
-    if (inputs.is_floating_point() or inputs.is_complex()) and not bool(torch.isfinite(inputs).all()):
+    # a finite sum means every value is finite (a NaN or Inf cannot cancel out); only a non-finite sum (or an
+    # overflow) needs the element-wise look, several times slower on an image batch
+    if ((inputs.is_floating_point() or inputs.is_complex()) and not bool(torch.isfinite(inputs.sum()))
+            and not bool(torch.isfinite(inputs).all())):
         bad = int((~torch.isfinite(inputs)).sum())
         raise InvalidInputError(f"the batch holds {bad} NaN/Inf value(s); indicators of such inputs are meaningless")
 

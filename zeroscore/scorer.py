@@ -188,17 +188,19 @@ class Scorer:
         # scoring needs autograd even when the caller sits in torch.inference_mode() / torch.no_grad(), and the
         # caller's process-wide module hooks must not fire on the private copy
         with _full_fp32(), torch.inference_mode(False), torch.enable_grad(), _nn.no_global_module_hooks():
-            if probe is None:
+            owned = probe is None
+            if probe is None:  # lives for this call only: it may read the caller's tensors to restore its copy
                 probe = Probe(model, inputs, targets, seed=self.seed if seed is None else seed, device=self.device,
-                              logits=self.logits)
+                              logits=self.logits, snapshot=False)
             probe.planned = frozenset(ind.name for ind in chosen)
             devices = [probe.device] if probe.device.type == "cuda" else []
             bar = _progress(chosen, progress)
             try:
-                for ind in chosen:
+                for k, ind in enumerate(chosen):
                     if bar is not None:
                         bar.set_postfix_str(ind.name, refresh=True)
-                    _score_one(result, probe, ind, devices)
+                    # a probe of this call is not restored after its last indicator: nothing reads it again
+                    _score_one(result, probe, ind, devices, restore=not owned or k + 1 < len(chosen))
                     if bar is not None:
                         bar.update(1)
             finally:
@@ -329,11 +331,11 @@ def _full_fp32():
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = old
 
 
-def _score_one(result: ScoreResult, probe: Probe, ind: Indicator, devices) -> None:
+def _score_one(result: ScoreResult, probe: Probe, ind: Indicator, devices, restore: bool = True) -> None:
     """Compute one indicator into ``result``: NaN plus the error if it fails, never an exception, except for
     :class:`InvalidInputError` (the model or the batch, not the indicator, is at fault: every indicator would fail).
-    Whatever the indicator did to the probe's copy, to torch's default dtype or to the torch-function mode stack
-    is undone before the next one."""
+    Whatever the indicator did to torch's default dtype or to the torch-function mode stack is undone, and with
+    ``restore`` what it did to the probe's copy (not after the last indicator on a probe nothing reads again)."""
     result.params[ind.name] = ind.get_params()
     problem = _unmet(ind, probe.targets) or probe.unmet(ind)
     if problem:
@@ -364,11 +366,11 @@ def _score_one(result: ScoreResult, probe: Probe, ind: Indicator, devices) -> No
         while torch._C._len_torch_function_stack() > modes:  # a mode the indicator entered and never left
             torch._C._pop_torch_function_stack()
         torch.set_default_dtype(dtype)
-        probe.restore()
+        if restore:
+            probe.restore()
         result.seconds[ind.name] = time.perf_counter() - start
 
 
 def _compute(ind: Indicator, probe: Probe, devices) -> float:
-    with torch.random.fork_rng(devices=devices):
-        torch.manual_seed(probe.derived_seed(ind.name))
+    with _nn.seeded_rng(probe.derived_seed(ind.name), devices):
         return float(ind.compute(probe))

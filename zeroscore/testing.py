@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from zeroscore._nn import seeded_rng
 from zeroscore.models import FunctionalReluNet, SmallResNet, mlp
 
 __all__ = ["CONTRACT_MODELS", "make_model", "contract_batch", "snapshot", "assert_unchanged", "check_indicator",
@@ -58,8 +59,7 @@ def spectral_norm_net(num_classes: int = 5, legacy: bool = True) -> nn.Module:
 def make_model(kind: str, num_classes: int = 5, seed: int = 1) -> nn.Module:
     """A freshly built contract model: ``"resnet"`` (BatchNorm, residuals), ``"mlp"``, ``"frelu"`` (``F.relu``
     activations), ``"tokens"`` (integer inputs), ``"spectral"`` (hook-defined layers)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    with seeded_rng(seed):
         if kind == "resnet":
             return SmallResNet(num_classes=num_classes, width=4, blocks=1)
         if kind == "mlp":

@@ -55,9 +55,9 @@ def run(args: argparse.Namespace) -> int:
 def run_demo(n_cells: int = 5, data=None, seed: int = 0, batch_size: int = 16, indicators=DEMO_INDICATORS,
              device=None) -> int:
     import pandas as pd
-    import torch
 
     from zeroscore import spaces
+    from zeroscore._nn import seeded_rng
     from zeroscore.models import mlp, small_resnet
     from zeroscore.scorer import Scorer
 
@@ -78,8 +78,7 @@ def run_demo(n_cells: int = 5, data=None, seed: int = 0, batch_size: int = 16, i
         result = scorer.score_arch(space, arch, x, y, num_classes=10)
         record(str(arch), result, time.perf_counter() - start)
     for label, build in (("small_resnet", small_resnet), ("mlp", mlp)):
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        with seeded_rng(seed):
             model = build(10)
         start = time.perf_counter()
         record(label, scorer.score(model, x, y), time.perf_counter() - start)

@@ -69,16 +69,15 @@ def _logits(text: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-    import torch
 
+    from zeroscore._nn import seeded_rng
     from zeroscore.data import describe, load_batch
     from zeroscore.scorer import Scorer
 
     factory = load_factory(args.model)
     scorer = Scorer(args.indicators, params=args.params, seed=args.seed, device=args.device,
                     logits=_logits(args.logits))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(args.seed)
+    with seeded_rng(args.seed):
         model = factory(**(args.model_kwargs or {}))
     where = describe(args.dataset, root=args.data)
     inputs, targets = load_batch(args.dataset, root=args.data, batch_size=args.batch_size, seed=args.seed)

@@ -84,13 +84,15 @@ def trainability_of(f_out: torch.Tensor, f_in: torch.Tensor, gen: torch.Generato
 
 
 def az_features(probe, init: str | None = "kaiming_fanin", bn_train: bool = True,
-                blocks: tuple[str, ...] | None = None, inputs: str = "gaussian") -> list:
-    """``[(block name, feature)]`` of the shared forward pass, with its autograd graph (cached per arguments): the
-    expressivity components need only the features, the trainability component back-propagates through them."""
+                blocks: tuple[str, ...] | None = None, inputs: str = "gaussian", graph: bool = True) -> list:
+    """``[(block name, feature)]`` of the shared forward pass (cached per arguments): the expressivity components
+    need only the features, the trainability component back-propagates through them (``graph=True``: with the
+    autograd graph). Without ``graph`` the forward runs without recording one (cheaper), unless a graph-carrying
+    pass is cached already; the features are the same."""
     if inputs not in ("gaussian", "data"):
         raise ValueError(f"AZ-NAS inputs must be 'gaussian' (the reference's protocol) or 'data', got {inputs!r}")
 
-    def run():
+    def run(graph: bool) -> list:
         model = probe.model
         params = probe.params("*", init=init)
         chosen = resolve_blocks(model, blocks)
@@ -99,9 +101,9 @@ def az_features(probe, init: str | None = "kaiming_fanin", bn_train: bool = True
             x = torch.randn(probe.inputs.shape, generator=gen_x, dtype=probe.inputs.dtype).to(probe.device)
         else:
             x = probe.inputs.clone()
-        x.requires_grad_(True)
+        x.requires_grad_(graph)
         tensors = {**params, **probe.buffers()}
-        with torch.enable_grad(), probe.mode(bn_train):
+        with torch.set_grad_enabled(graph), probe.mode(bn_train):
             out, events = run_with_features(model, lambda: functional_call(model, tensors, (x,)), chosen)
             feats = block_features(events, probe.logits_of(out), probe.batch_size)
         if len(feats) < 2:
@@ -111,7 +113,10 @@ def az_features(probe, init: str | None = "kaiming_fanin", bn_train: bool = True
             )
         return feats
 
-    return probe.cached(("az_nas", init, bn_train, blocks, inputs), run)
+    key = ("az_nas", init, bn_train, blocks, inputs)
+    if not graph and probe.peek(key) is None:
+        return probe.cached(key + ("no graph",), lambda: run(False))
+    return probe.cached(key, lambda: run(True))
 
 
 def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = True,
@@ -119,7 +124,8 @@ def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = Tr
                   trainability: bool = True) -> dict:
     """Per-block expressivity scores and, if asked, per-pair trainability scores (each cached per arguments)."""
     key = (init, bn_train, blocks, inputs)
-    feats = az_features(probe, *key)
+    # a graph only when a trainability component is computed now or coming in this call: it back-propagates
+    feats = az_features(probe, *key, graph=trainability or "az_trainability" in probe.planned)
     out = {"names": [n for n, _ in feats],
            "expressivity": probe.cached(("az_expressivity", *key), lambda: [expressivity_of(f) for _, f in feats])}
     if trainability:

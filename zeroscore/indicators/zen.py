@@ -8,6 +8,7 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
+from zeroscore._cpu_routes import channels_last_on_cpu
 from zeroscore.indicators._blocks import pre_gap_feature, run_with_features
 from zeroscore.indicators.base import Indicator, register
 
@@ -28,9 +29,10 @@ class Zen(Indicator):
     draws (NASLib: 1).
 
     Here the Gaussian weights are a functional copy (:meth:`Probe.init_params` ``"gaussian"``) and the running
-    statistics are updated on fresh clones of the buffers. The pre-GAP map is the input of the last global
-    pooling call (see ``_blocks.py``); a model without global pooling (an MLP) is not applicable. Data-free.
-    Higher is better.
+    statistics are updated on fresh clones of the buffers; on a CPU the two forwards run in the channels-last layout
+    (faster; values to rounding, see :func:`zeroscore._cpu_routes.channels_last_on_cpu`). The pre-GAP map is the
+    input of the last global pooling call (see ``_blocks.py``); a model without global pooling (an MLP) is not
+    applicable. Data-free. Higher is better.
     """
 
     name = "zen"
@@ -57,10 +59,11 @@ class Zen(Indicator):
             x = torch.randn(shape, dtype=probe.inputs.dtype).to(probe.device)
             e = torch.randn(shape, dtype=probe.inputs.dtype).to(probe.device)
             buffers = probe.buffers()
-            tensors = {**params, **buffers}
+            # the same values to rounding, faster on a CPU: see zeroscore._cpu_routes
+            tensors, inputs = channels_last_on_cpu(probe.device, {**params, **buffers}, x, x + self.mixup_gamma * e)
             feats = []
             with torch.no_grad(), probe.mode(self.bn_train):
-                for inp in (x, x + self.mixup_gamma * e):
+                for inp in inputs:
                     _, events = run_with_features(model, lambda: functional_call(model, tensors, (inp,)), [])
                     feats.append(pre_gap_feature(events))
             diff = (feats[0] - feats[1]).abs().double()

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from zeroscore._copies import reinitialize
+from zeroscore._nn import seeded_rng
 from zeroscore.probe import derived_seed
 from zeroscore.scorer import Scorer, thin_batch
 
@@ -51,8 +52,7 @@ class SupernetScorer:
         self._nets = {k: v for k, v in self._nets.items() if k[0] == rnd}
         s = derived_seed(self.seed, "prune", rnd, repeat) % (2**31)
         x, y = load_batch(self.dataset, root=self.root, batch_size=self.batch_size, seed=s)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(s)
+        with seeded_rng(s):
             ntk_net = self.make_ntk() if self.full else None
             thin_net = self.make_thin() if self.thin else None
             if self.init == "kaiming_normal":  # continues the stream the builds drew from, as TE-NAS does
