@@ -302,26 +302,36 @@ def test_indicators_on_pooling_cells_agree_with_native_pooling(arch, monkeypatch
 
 
 @pytest.mark.parametrize("arch", DEAD_EDGE_CELLS)
-def test_zico_chunk_gradients_with_dead_layers_skipped_are_the_plain_ones(arch):
-    """ZiCo's chunk gradients skip dead convolutions: every weight gradient is the plain backward's, the dead
-    convolutions' exact zeros included."""
+def test_loss_gradients_with_dead_layers_skipped_are_the_plain_ones(arch, monkeypatch):
+    """The loss gradients (grad_norm, snip, plain, GraSP) and ZiCo's chunk gradients skip dead convolutions: every
+    parameter's gradient is the plain backward's, the dead convolutions' exact zeros included."""
     model = zeroscore.spaces.get("nb201").build(arch, num_classes=4, seed=0)
     x = torch.randn(8, 3, 16, 16, generator=torch.Generator().manual_seed(0))
     y = torch.randint(0, 4, (8,), generator=torch.Generator().manual_seed(1))
     probe = Probe(model, x, y)
     names = tuple(passes.layer_weight_names(probe))
-    chunks = passes.chunk_loss_gradients(probe, True, 2, names)
     plain = copy.deepcopy(model).train()
     pool_by_convolution(plain)  # the probe's kernels
-    zeros = 0
-    for i, (start, end) in enumerate(((0, 4), (4, 8))):
+    skipping = passes.dead_layers_skipped_on_cpu
+    used = []
+    monkeypatch.setattr(passes, "dead_layers_skipped_on_cpu", lambda m, d: used.append(d) or skipping(m, d))
+
+    def plain_gradients(start, end):
         plain.zero_grad()
         nn.functional.cross_entropy(plain(x[start:end]), y[start:end]).backward()
+        return {n: p.grad for n, p in plain.named_parameters()}
+
+    whole, expected = passes.loss_gradients(probe), plain_gradients(0, 8)
+    assert list(whole) == list(expected)
+    for name, g in whole.items():
+        assert torch.allclose(g, expected[name], rtol=1e-5, atol=1e-8), name
+    assert sum(not expected[n].any() for n in names) >= 15  # a dead convolution per cell at least, 15 cells
+    chunks = passes.chunk_loss_gradients(probe, True, 2, names)
+    for i, (start, end) in enumerate(((0, 4), (4, 8))):
+        expected = plain_gradients(start, end)
         for name in names:
-            expected = plain.get_parameter(name).grad
-            assert torch.allclose(chunks[i][name], expected, rtol=1e-5, atol=1e-8), name
-            zeros += not expected.any()
-    assert zeros >= 2 * 15  # the dead convolutions (at least one per cell, 15 cells) in both chunks
+            assert torch.allclose(chunks[i][name], expected[name], rtol=1e-5, atol=1e-8), name
+    assert used == [probe.device] * 2  # both passes skipped (the cells' dead layers: the test above)
 
 
 def test_channels_last_on_cpu_relays_only_four_dimensional_cpu_tensors():

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from functools import lru_cache
 
 import torch
@@ -42,8 +42,8 @@ from torch import nn
 from torch.nn.utils import parametrize
 from torch.overrides import _get_current_function_mode_stack
 
-__all__ = ["run_each", "dead_layers_skipped", "cpu_workers", "one_thread", "pool_by_convolution",
-           "AvgPool2dByConvolution", "channels_last_on_cpu"]
+__all__ = ["run_each", "dead_layers_skipped", "dead_layers_skipped_on_cpu", "cpu_workers", "one_thread",
+           "pool_by_convolution", "AvgPool2dByConvolution", "channels_last_on_cpu"]
 
 #: layer types whose output is ``W x + b`` (a convolution is linear in its input too) with nothing else in forward:
 #: exact types only, since a subclass may override ``forward``
@@ -151,6 +151,12 @@ def dead_layers_skipped(model: nn.Module) -> Iterator[None]:
     finally:
         for handle in handles:
             handle.remove()
+
+
+def dead_layers_skipped_on_cpu(model: nn.Module, device: torch.device) -> AbstractContextManager:
+    """:func:`dead_layers_skipped` on a CPU; nothing elsewhere (on a GPU the all-zero test of every layer's input
+    would wait for the device at each layer: not measured there)."""
+    return dead_layers_skipped(model) if torch.device(device).type == "cpu" else nullcontext()
 
 
 # ---------------------------------------------------------------------------------------------------------------

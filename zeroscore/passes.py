@@ -22,7 +22,7 @@ from torch import nn
 from torch.func import jacrev
 
 from zeroscore import _nn
-from zeroscore._cpu_routes import dead_layers_skipped, run_each
+from zeroscore._cpu_routes import dead_layers_skipped, dead_layers_skipped_on_cpu, run_each
 from zeroscore._modes import BatchNormNoStats, BatchStatsRecorder, FrozenBatchStats, ReluRecorder
 from zeroscore.errors import IndicatorNotApplicable, UsageError
 from zeroscore.probe import Probe
@@ -39,14 +39,15 @@ def layer_weight_names(probe: Probe) -> list[str]:
 
 
 def loss_gradients(probe: Probe, train: bool = True, pattern: str = "*") -> OrderedDict[str, torch.Tensor]:
-    """Gradient of the mean cross-entropy loss of the batch w.r.t. the parameters (needs labels)."""
+    """Gradient of the mean cross-entropy loss of the batch w.r.t. the parameters (needs labels); on a CPU dead
+    layers are skipped (:mod:`zeroscore._cpu_routes`: their weight gradients are exact zeros either way)."""
     probe.labels()
 
     def run():
         # plain autograd on leaf copies: on CPU faster than torch.func.grad's per-op wrapping (as in the passes below)
         f = probe.functional(train)
         leaves = OrderedDict((n, p.clone().requires_grad_(True)) for n, p in probe.params("*").items())
-        with torch.enable_grad():
+        with torch.enable_grad(), dead_layers_skipped_on_cpu(probe.model, probe.device):
             grads = torch.autograd.grad(probe.cross_entropy(f(leaves, probe.inputs)), list(leaves.values()),
                                         allow_unused=True)
         return OrderedDict((n, torch.zeros_like(p) if g is None else g.detach())
@@ -329,8 +330,8 @@ def layer_output_products(probe: Probe, train: bool = True) -> list[tuple[str, t
 
 def chunk_loss_gradients(probe: Probe, train: bool, chunks: int, names: tuple[str, ...]) -> list[dict]:
     """Cross-entropy gradients of ``names`` on ``chunks`` consecutive parts of the batch (``st = i N // chunks``),
-    BatchNorm on each part (ZiCo's protocol), dead layers skipped (:mod:`zeroscore._cpu_routes`: their weight
-    gradients are exact zeros either way). Running the chunks' backwards side by side on one thread each did not
+    BatchNorm on each part (ZiCo's protocol), on a CPU dead layers skipped (:mod:`zeroscore._cpu_routes`: their
+    weight gradients are exact zeros either way). Running the chunks' backwards side by side on one thread each did not
     pay on this project's CPU (two 32-sample backwards: within the noise of one after the other on two threads)."""
     labels = probe.labels()
     n = probe.batch_size
@@ -342,7 +343,7 @@ def chunk_loss_gradients(probe: Probe, train: bool, chunks: int, names: tuple[st
         params = probe.params("*")
         leaves = {k: params[k].clone().requires_grad_(True) for k in names}
         out = []
-        with torch.enable_grad(), dead_layers_skipped(probe.model):
+        with torch.enable_grad(), dead_layers_skipped_on_cpu(probe.model, probe.device):
             for i in range(chunks):
                 st, en = i * n // chunks, (i + 1) * n // chunks
                 loss = probe.cross_entropy(f(leaves, probe.inputs[st:en]), labels[st:en])
