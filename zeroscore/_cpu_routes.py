@@ -18,7 +18,11 @@ found no exact route that does less work); SWAP scores 32 re-initialisations; th
   is a ReLU's output (NAS-Bench-201's and DARTS's ``none`` edges feeding a ReLU-conv-BN) has an exactly zero weight
   gradient, and the gradient it sends back dies in that ReLU (zero output, zero derivative). Its output is detached
   (same values; a bias keeps its gradient), so no backward runs its convolution backward: only additions of exact
-  zeros disappear from the result. (15 % of NAS-Bench-201's cells have such a convolution.)
+  zeros disappear from the result. (15 % of NAS-Bench-201's cells have such a convolution.) The loss-gradient
+  passes (grad_norm, snip, plain, GraSP, ZiCo's chunks) skip them too.
+
+Zen-NAS's forwards run in the **channels-last layout** (:func:`channels_last_on_cpu`): oneDNN's convolutions skip
+NCHW's layout conversions; values move by rounding, so only a forward-only indicator uses it.
 
 One thing makes every pass cheaper, on a private copy (the probe's): **average pooling as a depthwise convolution**
 (:func:`pool_by_convolution`). torch's CPU kernels for ``avg_pool2d`` on NCHW tensors are slow: on this project's

@@ -69,7 +69,6 @@ def _logits(text: str | None):
 
 
 def run(args: argparse.Namespace) -> int:
-
     from zeroscore._nn import seeded_rng
     from zeroscore.data import describe, load_batch
     from zeroscore.scorer import Scorer
