@@ -278,3 +278,31 @@ def test_tuple_and_dict_outputs_are_understood():
             return {"logits": self.body(x), "aux": x}
 
     assert not zeroscore.score(DictNet(), x, indicators=["ntk_cond"]).errors
+
+
+def test_score_pauses_the_cyclic_collector_and_gives_it_back_as_it_was():
+    import gc
+
+    model = SmallResNet(width=4)
+    x = torch.randn(4, 3, 8, 8)
+    seen = []
+
+    class Peek(Indicator):
+        name, higher_is_better, needs = "gc_peek_for_test", True, frozenset()
+
+        def compute(self, probe):
+            seen.append(gc.isenabled())
+            return 1.0
+
+    was = gc.isenabled()
+    try:
+        for enabled in (True, False):
+            gc.enable() if enabled else gc.disable()
+            zeroscore.score(model, x, indicators=[Peek()])
+            assert gc.isenabled() is enabled
+            with pytest.raises(zeroscore.errors.InvalidInputError):  # an error on the way out too
+                zeroscore.score(model, x[:0], indicators=[Peek()])
+            assert gc.isenabled() is enabled
+    finally:
+        gc.enable() if was else gc.disable()
+    assert seen == [False, False]

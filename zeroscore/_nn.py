@@ -12,6 +12,7 @@ every convolution and ``nn.Linear``), so every such indicator sums over the same
 
 from __future__ import annotations
 
+import gc
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator
@@ -299,6 +300,26 @@ def seeded_rng(seed: int, devices: Iterable[int | torch.device] = ()) -> Iterato
             with torch.cuda.device(device):
                 torch.cuda.manual_seed(seed)
         yield
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the body (as the caller had it afterwards, also after an error).
+
+    A ``score()`` call builds a private copy of a few hundred modules (thousands of dicts); collections that run
+    while it is alive promote it to the oldest generation, and every ten or so calls a full collection of the whole
+    process follows (~100 ms with torch and pandas loaded): on an NB201 cell the mean cost of a ``score()`` call
+    with no pass fell from ~24 ms to ~15 ms with the collector paused (the best calls unchanged). The copy holds no
+    reference cycles and is freed by reference counting when the call ends; cyclic garbage made meanwhile is
+    collected at the next collection after it. Process-wide, like the collector itself: calls on several threads
+    at once may switch it back on early (nothing is lost, only the saving)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def model_device(model: nn.Module) -> torch.device:

@@ -187,7 +187,8 @@ class Scorer:
         bar = None
         # scoring needs autograd even when the caller sits in torch.inference_mode() / torch.no_grad(), and the
         # caller's process-wide module hooks must not fire on the private copy
-        with _full_fp32(), torch.inference_mode(False), torch.enable_grad(), _nn.no_global_module_hooks():
+        with _full_fp32(), torch.inference_mode(False), torch.enable_grad(), _nn.no_global_module_hooks(), \
+                _nn.cyclic_gc_paused():
             owned = probe is None
             if probe is None:  # lives for this call only: it may read the caller's tensors to restore its copy
                 probe = Probe(model, inputs, targets, seed=self.seed if seed is None else seed, device=self.device,
