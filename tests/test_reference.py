@@ -80,6 +80,25 @@ def test_kernel_regression_interpolates_training_points():
     assert kernel_regression_mse(k, k, y, y) == pytest.approx(0.0, abs=1e-12)
 
 
+def test_kernel_regression_of_a_singular_kernel_predicts_the_mean_and_agrees_with_least_squares():
+    g = torch.Generator().manual_seed(0)
+    y = torch.randn(8, 3, generator=g, dtype=torch.float64)
+    y = y - y.mean(0)
+    constant = torch.full((8, 8), 2.5, dtype=torch.float64)  # every sample the same gradient: no information
+    # the prediction is the training labels' mean, zero: the error is the held-out labels' squared norm
+    assert kernel_regression_mse(constant[:4, :4], constant[4:, :4], y[:4] - y[:4].mean(0), y[4:]) == \
+        pytest.approx(float((y[4:] ** 2).sum(1).mean()), rel=1e-12)
+    feats = torch.randn(8, 3, generator=g, dtype=torch.float64)  # rank 3 < 4 training samples
+    k = feats @ feats.T
+    lstsq = torch.linalg.lstsq(k[:4, :4], y[:4], driver="gelsd").solution
+    expected = float(((k[4:, :4] @ lstsq - y[4:]) ** 2).sum(1).mean())
+    assert kernel_regression_mse(k[:4, :4], k[4:, :4], y[:4], y[4:]) == pytest.approx(expected, rel=1e-8)
+    regular = k + torch.eye(8, dtype=torch.float64)  # and a regular kernel: the inverse
+    solved = regular[4:, :4] @ torch.linalg.solve(regular[:4, :4], y[:4])
+    assert kernel_regression_mse(regular[:4, :4], regular[4:, :4], y[:4], y[4:]) == \
+        pytest.approx(float(((solved - y[4:]) ** 2).sum(1).mean()), rel=1e-10)
+
+
 def orthogonal_linear_net(width: int, depth: int, scale: float = 1.0, seed: int = 0) -> nn.Sequential:
     torch.manual_seed(seed)
     layers = []

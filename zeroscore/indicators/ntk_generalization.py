@@ -23,7 +23,9 @@ class NTKGeneralization(Indicator):
     one batch (first ``holdout`` fraction is held out, i.e. the last part of the batch) and one forward pass
     (BatchNorm statistics over the whole batch; TEG-NAS ran two batches of 64 separately); gradients are taken
     w.r.t. all ``weight`` parameters (TEG-NAS used the cell weights only, which needs model-specific names);
-    the linear system is solved in float64 with a least-squares fallback instead of an explicit inverse.
+    the linear system is solved in float64 with a pseudo-inverse instead of an explicit inverse (a kernel without
+    information, as in cells whose output ignores the input, gives the error of predicting zero, the centred labels'
+    mean, identically on CPU and GPU).
     ``batch_stats="frozen"``: the opt-in approximation described in ``ntk_cond``.
     """
 
@@ -58,10 +60,11 @@ class NTKGeneralization(Indicator):
 
 
 def kernel_regression_mse(k_xx: torch.Tensor, k_yx: torch.Tensor, y_x: torch.Tensor, y_y: torch.Tensor) -> float:
-    """``mean_i ||K_yx K_xx^{-1} y_x - y_y||^2_i`` (float64; least squares where K_xx is singular)."""
-    try:
-        alpha = torch.linalg.solve(k_xx, y_x)
-    except RuntimeError:
-        alpha = torch.linalg.lstsq(k_xx, y_x).solution
+    """``mean_i ||K_yx K_xx^+ y_x - y_y||^2_i`` (float64), ``K_xx^+`` the pseudo-inverse of the symmetric kernel
+    (its eigenvalues above ``n * eps`` of the largest inverted): the inverse for a regular kernel, and for a singular
+    one (a network whose output ignores its input or its weights) the same value on every device. A plain solve
+    raised on a CPU and returned NaN or garbage on a GPU there; since ``K = G G^T``, every least-squares solution
+    gives the same prediction, so the pseudo-inverse's is the one."""
+    alpha = torch.linalg.pinv(k_xx, hermitian=True) @ y_x
     pred = k_yx @ alpha
     return ((pred - y_y) ** 2).sum(1).mean().item()
