@@ -168,6 +168,14 @@ _HOOK_DICTS = (
 _hook_dicts_of = operator.itemgetter(*_HOOK_DICTS)
 
 
+def _hook_dicts(state: dict) -> tuple:
+    """A module's hook dicts (``_HOOK_DICTS`` order) from its ``__dict__``, in one C call for the usual module."""
+    try:
+        return _hook_dicts_of(state)
+    except KeyError:  # a module built without some of them (older torch, hand-made state)
+        return tuple(state.get(a, {}) for a in _HOOK_DICTS)
+
+
 def _defining_hook_types() -> tuple[type, ...]:
     """Hook objects that are part of a layer's definition: legacy ``nn.utils.spectral_norm`` / ``weight_norm``
     and ``nn.utils.prune`` compute the layer's ``weight`` in a forward pre-hook (and keep their state through
@@ -193,11 +201,8 @@ def strip_user_hooks(model: nn.Module) -> None:
     types = _defining_hook_types()
     for module in model.modules():
         state = module.__dict__
-        try:
-            if not any(_hook_dicts_of(state)):
-                continue  # most modules: not one hook
-        except KeyError:  # a module built without some of the dicts: look at each
-            pass
+        if not any(_hook_dicts(state)):
+            continue  # most modules: not one hook
         for attr in ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks",
                      "_state_dict_hooks", "_state_dict_pre_hooks", "_load_state_dict_pre_hooks",
                      "_load_state_dict_post_hooks"):
@@ -223,10 +228,7 @@ def walk(model: nn.Module) -> tuple[tuple, tuple, list[tuple[str, torch.Tensor]]
     for name, m in modules:
         structure.append((name, type(m)))
         state = m.__dict__
-        try:
-            dicts = _hook_dicts_of(state)
-        except KeyError:  # a module built without some of them (older torch, hand-made state)
-            dicts = tuple(state.get(a, {}) for a in _HOOK_DICTS)
+        dicts = _hook_dicts(state)
         # () for the common module without any hook: this walk runs after every indicator
         hooks.append(tuple(tuple(d) for d in dicts) if any(dicts) else ())
         prefix = f"{name}." if name else ""
