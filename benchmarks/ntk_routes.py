@@ -53,7 +53,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import reference_algorithms  # noqa: E402
 
 from zeroscore import data, passes, spaces  # noqa: E402
-from zeroscore._cpu_routes import AvgPool2dByConvolution, dead_layers_skipped, pool_by_convolution  # noqa: E402
+from zeroscore._cpu_routes import AvgPool2dByConvolution, dead_layers_skipped, faster_pooling  # noqa: E402
 from zeroscore.probe import Probe  # noqa: E402
 
 
@@ -97,7 +97,7 @@ def dead_layers_skipped_loop(model, x):
 
 def pooling_by_convolution_loop(model, x):
     net = copy.deepcopy(model)
-    pool_by_convolution(net)
+    faster_pooling(net)
     return reference_algorithms._ntk_jacobian(net, x)
 
 

@@ -17,7 +17,7 @@ from torch import nn
 
 import zeroscore
 from zeroscore import passes
-from zeroscore._cpu_routes import AvgPool2dByConvolution, dead_layers_skipped, pool_by_convolution, run_each
+from zeroscore._cpu_routes import AvgPool2dByConvolution, dead_layers_skipped, faster_pooling, run_each
 from zeroscore.probe import Probe
 
 #: NB201 cells where node 1 is a ``none`` edge: two (or one) of their convolutions read an all-zero ReLU output
@@ -73,7 +73,10 @@ def test_rows_route_is_the_plain_loop_whatever_the_workers(kind):
         params = probe.params(pattern)
         plain = passes.sum_logit_jacobian_loop(probe, True, params)
         one = passes.sum_logit_jacobian_rows(probe, True, params, workers=1)
-        assert torch.allclose(one, plain, rtol=1e-5, atol=1e-6)
+        # the loop runs on torch's intra-op threads, each row here on one: the convolutions' weight-gradient sums
+        # are split differently, so float32 rounding relative to the largest entries (seen: 1e-6 of them on an
+        # AVX-512 CPU, in entries 400x smaller)
+        assert torch.allclose(one, plain, rtol=1e-5, atol=1e-5 * float(plain.abs().max()))
         for workers in (2, 3, 8):  # each row on one thread with the same kernels: the same bits
             assert torch.equal(passes.sum_logit_jacobian_rows(probe, True, params, workers=workers), one)
     assert torch.equal(passes.sum_logit_jacobian(probe), passes.sum_logit_jacobian_rows(probe, True,
@@ -192,7 +195,7 @@ POOLINGS = [dict(kernel_size=3, stride=1, padding=1, count_include_pad=False),  
 def _both(kwargs):
     native = nn.AvgPool2d(**kwargs)
     fast = nn.AvgPool2d(**kwargs)
-    pool_by_convolution(fast)
+    faster_pooling(fast)
     assert type(fast) is AvgPool2dByConvolution
     return native, fast
 
@@ -295,7 +298,7 @@ def test_indicators_on_pooling_cells_agree_with_native_pooling(arch, monkeypatch
     y = torch.randint(0, 10, (16,), generator=torch.Generator().manual_seed(1))
     names = ["ntk_cond", "grad_norm", "snip", "grasp", "synflow", "naswot", "zen", "jacobian_isometry", "fisher"]
     fast = zeroscore.score(model, x, y, indicators=names)
-    monkeypatch.setattr(zeroscore.probe, "pool_by_convolution", lambda model: None)
+    monkeypatch.setattr(zeroscore.probe, "faster_pooling", lambda model: None)
     native = zeroscore.score(model, x, y, indicators=names)
     for name in names:
         assert fast[name] == pytest.approx(native[name], rel=1e-4), name
@@ -311,7 +314,7 @@ def test_loss_gradients_with_dead_layers_skipped_are_the_plain_ones(arch, monkey
     probe = Probe(model, x, y)
     names = tuple(passes.layer_weight_names(probe))
     plain = copy.deepcopy(model).train()
-    pool_by_convolution(plain)  # the probe's kernels
+    faster_pooling(plain)  # the probe's kernels
     skipping = passes.dead_layers_skipped_on_cpu
     used = []
     monkeypatch.setattr(passes, "dead_layers_skipped_on_cpu", lambda m, d: used.append(d) or skipping(m, d))

@@ -19,7 +19,7 @@ from conftest import load_benchmark as _load
 from torch import nn
 
 import zeroscore
-from zeroscore._cpu_routes import pool_by_convolution
+from zeroscore._cpu_routes import faster_pooling
 
 REFERENCES = _load("reference_algorithms").REFERENCES
 SAME_PROTOCOL = sorted(_load("speed_references").SAME_PROTOCOL)
@@ -77,7 +77,7 @@ def test_indicator_equals_its_reference_algorithm(name, kind):
     # avg_pool2d's (equal to it as an op: tests/test_cpu_routes.py), and ZiCo's ratios of per-weight mean to standard
     # deviation over 16 samples move by 1e-4 with such rounding (float32 against float64: 5e-4)
     same_kernels = copy.deepcopy(model)
-    pool_by_convolution(same_kernels)
+    faster_pooling(same_kernels)
     reference = REFERENCES[name](same_kernels, x, y)
     value = ours[name]
     if math.isinf(reference) or math.isinf(value):

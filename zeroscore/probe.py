@@ -33,7 +33,7 @@ from torch import nn
 from torch.func import functional_call
 
 from zeroscore import _copies, _nn
-from zeroscore._cpu_routes import one_thread, pool_by_convolution
+from zeroscore._cpu_routes import faster_pooling, one_thread
 from zeroscore.errors import InvalidInputError, MissingInputError
 
 __all__ = ["Probe", "derived_seed", "check_batch"]
@@ -96,7 +96,7 @@ class Probe:
         sources: dict[int, torch.Tensor] | None = None if self._snapshot else {}
         model = _copies.private_copy(self._source, sources)
         _nn.strip_user_hooks(model)
-        pool_by_convolution(model)  # the same values, much faster on a CPU: see zeroscore._cpu_routes
+        faster_pooling(model)  # the same values, much faster on a CPU: see zeroscore._cpu_routes
         self.model = model
         self._structure, self._hooks, tensors, self._modules = _nn.walk(model)
         if any(t.device != self.device for _, t in tensors):
