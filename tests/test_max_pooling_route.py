@@ -87,7 +87,8 @@ def test_max_pooling_runs_natively_where_the_route_is_not_certain_or_not_measure
     x = torch.randn(2, 3, 8, 8, generator=torch.Generator().manual_seed(0))
     native, fast = _both(POOLINGS[0])
     _, downsampling = _both(dict(kernel_size=2, stride=2, ceil_mode=True))  # NB101's: no overlap, measured slower
-    for pool, odd in ((downsampling, x), (fast, x[0]), (fast, x.half()), (fast, x.transpose(2, 3)),
+    _, global_pool = _both(dict(kernel_size=8, stride=1))  # spans the map: observers look for global poolings
+    for pool, odd in ((downsampling, x), (global_pool, x), (fast, x[0]), (fast, x.half()), (fast, x.transpose(2, 3)),
                       (fast, x.contiguous(memory_format=torch.channels_last))):
         assert not pool._by_channels_last(odd)
     assert torch.equal(downsampling(x), F.max_pool2d(x, 2, 2, ceil_mode=True))

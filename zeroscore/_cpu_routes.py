@@ -240,8 +240,8 @@ class MaxPool2dByChannelsLast(nn.MaxPool2d):
     from the input (the same indices, values and gradients: see the module docstring).
 
     Only where measured faster and certainly equal: float32/float64 NCHW-contiguous CPU batches (4 dims), windows
-    that overlap (a stride smaller than the kernel on both axes), outside ``torch.func`` transforms (no
-    channels-last copies there) and outside modes that may look at pooling calls (as
+    that overlap (a stride smaller than the kernel on both axes) and do not span the whole map, outside
+    ``torch.func`` transforms (no channels-last copies there) and outside modes that may look at pooling calls (as
     :class:`AvgPool2dByConvolution`). Anything else runs ``nn.MaxPool2d``'s own forward."""
 
     def forward(self, x: torch.Tensor):
@@ -259,8 +259,11 @@ class MaxPool2dByChannelsLast(nn.MaxPool2d):
                 or not x.is_contiguous() or torch._C._functorch.is_functorch_wrapped_tensor(x)
                 or _local_pooling_watched()):
             return False
-        k = _pair(self.kernel_size)
+        k, d = _pair(self.kernel_size), _pair(self.dilation)
         s = _pair(self.stride if self.stride is not None else self.kernel_size)
+        spans = [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
+        if spans[0] >= x.shape[-2] and spans[1] >= x.shape[-1]:
+            return False  # a global pooling (cheap; observers look for it)
         return s[0] < k[0] and s[1] < k[1]
 
 

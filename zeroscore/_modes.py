@@ -11,8 +11,9 @@ models built from modules.
   (the NTK with batch statistics held fixed).
 
 All but :class:`MacCounter` set ``ignores_local_pooling = True``: they do not look at non-global pooling calls, so
-the probe's private copy may compute those as depthwise convolutions under them
-(:class:`zeroscore._cpu_routes.AvgPool2dByConvolution`); global poolings always run as pooling calls.
+the probe's private copy may compute those its own way under them (average pooling as a depthwise convolution, max
+pooling through a channels-last copy: :class:`zeroscore._cpu_routes.AvgPool2dByConvolution`,
+:class:`zeroscore._cpu_routes.MaxPool2dByChannelsLast`); global poolings always run as pooling calls.
 """
 
 from __future__ import annotations
