@@ -17,7 +17,13 @@ from torch import nn
 
 import zeroscore
 from zeroscore import passes
-from zeroscore._cpu_routes import AvgPool2dByConvolution, dead_layers_skipped, faster_pooling, run_each
+from zeroscore._cpu_routes import (
+    AvgPool2dByConvolution,
+    MaxPool2dByChannelsLast,
+    dead_layers_skipped,
+    faster_pooling,
+    run_each,
+)
 from zeroscore.probe import Probe
 
 #: NB201 cells where node 1 is a ``none`` edge: two (or one) of their convolutions read an all-zero ReLU output
@@ -277,15 +283,17 @@ def test_pooling_runs_natively_where_the_convolution_is_not_certain_or_not_measu
     assert recorder.events == []
 
 
-def test_the_probe_pools_by_convolution_on_its_copy_only():
-    class OwnPool(nn.AvgPool2d):  # a subclass may override forward: left alone
+@pytest.mark.parametrize("native, faster", [(nn.AvgPool2d, AvgPool2dByConvolution),
+                                             (nn.MaxPool2d, MaxPool2dByChannelsLast)], ids=["avg", "max"])
+def test_the_probe_swaps_pooling_on_its_copy_only(native, faster):
+    class OwnPool(native):  # a subclass may override forward: left alone
         pass
 
-    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.AvgPool2d(3, 1, 1), OwnPool(2), nn.Flatten(), nn.LazyLinear(2))
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), native(3, 1, 1), OwnPool(2), nn.Flatten(), nn.LazyLinear(2))
     model(torch.randn(1, 3, 9, 9))
     probe = Probe(model, torch.randn(2, 3, 9, 9))
-    assert [type(m) for m in probe.model] == [nn.Conv2d, AvgPool2dByConvolution, OwnPool, nn.Flatten, nn.Linear]
-    assert type(model[1]) is nn.AvgPool2d  # the caller's model keeps its class
+    assert [type(m) for m in probe.model] == [nn.Conv2d, faster, OwnPool, nn.Flatten, nn.Linear]
+    assert type(model[1]) is native  # the caller's model keeps its class
 
 
 @pytest.mark.parametrize("arch", ["|avg_pool_3x3~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|"

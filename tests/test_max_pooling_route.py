@@ -1,6 +1,7 @@
 """The probe's max pooling (maxima found in the channels-last layout, gathered in NCHW) is ``nn.MaxPool2d`` bit for
 bit: outputs, indices, gradients and double backward, with ties (ReLU zeros, rounded values), NaN and -inf in the
-windows; it runs natively wherever it is not certain or not measured; NAS-Bench-101 cells score the same with it."""
+windows; it runs natively wherever it is not certain or not measured; NAS-Bench-101 cells score the same with it.
+(That the probe swaps it in on its copy only: ``tests/test_cpu_routes.py``.)"""
 
 from __future__ import annotations
 
@@ -13,7 +14,6 @@ from torch import nn
 
 import zeroscore
 from zeroscore._cpu_routes import MaxPool2dByChannelsLast, faster_pooling
-from zeroscore.probe import Probe
 
 #: NB101's and DARTS's max_pool_3x3 (stride 1 and the reduction's stride 2), dilated, ceil mode, non-square, 5x5
 POOLINGS = [dict(kernel_size=3, stride=1, padding=1), dict(kernel_size=3, stride=2, padding=1),
@@ -107,17 +107,6 @@ def test_max_pooling_runs_natively_where_the_route_is_not_certain_or_not_measure
     per_sample = [torch.func.vmap(torch.func.jacrev(lambda s, pool=pool: pool(s.unsqueeze(0)).sum()))(x)
                   for pool in (native, fast)]
     assert torch.equal(per_sample[1], per_sample[0])
-
-
-def test_the_probe_swaps_max_pooling_on_its_copy_only():
-    class OwnPool(nn.MaxPool2d):  # a subclass may override forward: left alone
-        pass
-
-    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.MaxPool2d(3, 1, 1), OwnPool(2), nn.Flatten(), nn.LazyLinear(2))
-    model(torch.randn(1, 3, 9, 9))
-    probe = Probe(model, torch.randn(2, 3, 9, 9))
-    assert [type(m) for m in probe.model] == [nn.Conv2d, MaxPool2dByChannelsLast, OwnPool, nn.Flatten, nn.Linear]
-    assert type(model[1]) is nn.MaxPool2d  # the caller's model keeps its class
 
 
 #: a NAS-Bench-101 cell with two max_pool_3x3 vertices, on a narrow network (16 stem channels, two stacks)
