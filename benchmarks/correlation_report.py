@@ -207,7 +207,8 @@ def _write_summary(args, summ: pd.DataFrame, prov: pd.DataFrame, outdir: Path, c
             "below: the six per-sample NTK / Jacobian / Hessian indicators (ntk_cond: 64 backward passes of the "
             "batch) took ~9 s per ImageNet16 architecture on the 2-core CPU and would take ~25 s per CIFAR one, "
             "about 30 hours for the rest, and the GPU time lent to development ran out; the script resumes the "
-            "store to go further (`correlations_notes.md`)",
+            "store to go further (`correlations_notes.md`); a separate CPU store holds them on larger samples of "
+            "some settings (`cpu_rescoring/README.md`)",
             "* per-setting files `correlations_<setting>.md` have n, 95 % CIs, Kendall, Pearson, top-10 %, timing "
             "and the published values with their sources and our difference; **where and why we differ from "
             "published values: `correlations_notes.md`**",
