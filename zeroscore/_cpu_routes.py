@@ -259,8 +259,7 @@ class MaxPool2dByChannelsLast(nn.MaxPool2d):
                 or not x.is_contiguous() or torch._C._functorch.is_functorch_wrapped_tensor(x)
                 or _local_pooling_watched()):
             return False
-        k, d = _pair(self.kernel_size), _pair(self.dilation)
-        s = _pair(self.stride if self.stride is not None else self.kernel_size)
+        k, d, s = _pair(self.kernel_size), _pair(self.dilation), _pair(self.stride)  # nn.MaxPool2d fills in stride
         spans = [dd * (kk - 1) + 1 for kk, dd in zip(k, d)]
         if spans[0] >= x.shape[-2] and spans[1] >= x.shape[-1]:
             return False  # a global pooling (cheap; observers look for it)
