@@ -231,9 +231,13 @@ def _provenance(scores: pd.DataFrame, runs: pd.DataFrame) -> pd.DataFrame:
     cols = ["device", "torch_version", "command"]
     if "run_id" not in scores or runs.empty:
         return pd.DataFrame(columns=cols + ["rows"])
-    info = runs.set_index("run_id").reindex(columns=cols)
+    info = runs.set_index("run_id").reindex(columns=cols + ["cpu"])
     joined = scores[["run_id"]].join(info, on="run_id")
     joined["device"] = joined["device"].fillna("cpu")
+    # CPU rows name the processor (runs record it since 2026-12): CPUs differ in speed and in float rounding
+    on_named_cpu = joined["device"].eq("cpu") & joined["cpu"].notna()
+    joined.loc[on_named_cpu, "device"] = "cpu, " + joined.loc[on_named_cpu, "cpu"].astype(str)
+    joined = joined.drop(columns="cpu")
     return (joined.fillna("?").groupby(cols).size().rename("rows").reset_index()
             .sort_values("rows", ascending=False, ignore_index=True))
 

@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -27,6 +26,8 @@ from pathlib import Path
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # idle OpenMP threads sleep: the 2 cores are shared
 
 import torch  # noqa: E402
+
+from zeroscore.machine import describe_cpu  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 INDICATORS = ("ntk_cond", "ntk_generalization")
@@ -69,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.batch_size} --threads {args.threads}",
         "```",
         "",
-        f"Machine: {platform.machine()} CPU, {os.cpu_count()} cores (shared), torch {torch.__version__} with "
+        f"Machine: {describe_cpu()}, shared, torch {torch.__version__} with "
         f"{args.threads} threads. Cells: `spaces.get(\"nb201\").sample({args.cells}, seed={args.seed})`, built "
         f"with seed {args.seed}; one CIFAR-10 batch of {args.batch_size} train images (`load_batch(\"cifar10\", "
         f"seed={args.seed})`); `coupled` = the default (TE-NAS: gradients through the batch statistics), `frozen` "

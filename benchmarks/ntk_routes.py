@@ -54,6 +54,7 @@ import reference_algorithms  # noqa: E402
 
 from zeroscore import data, passes, spaces  # noqa: E402
 from zeroscore._cpu_routes import AvgPool2dByConvolution, dead_layers_skipped, faster_pooling  # noqa: E402
+from zeroscore.machine import describe_cpu  # noqa: E402
 from zeroscore.probe import Probe  # noqa: E402
 
 
@@ -176,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         "python benchmarks/ntk_routes.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "```",
         "",
-        f"Machine: {platform.machine()} CPU, {os.cpu_count()} cores, no GPU; torch {torch.__version__} with "
+        f"Machine: {describe_cpu()}, no GPU; torch {torch.__version__} with "
         f"{args.threads} threads; Python {platform.python_version()}; wall time {wall / 60:.1f} min. Cells: "
         + ", ".join(f"`{a}`" for a in archs) + ". Seconds are means over the cells; errors the largest over them.",
         "",

@@ -39,6 +39,7 @@ from torch import nn  # noqa: E402
 
 from zeroscore import data, spaces  # noqa: E402
 from zeroscore._cpu_routes import faster_pooling  # noqa: E402
+from zeroscore.machine import describe_cpu  # noqa: E402
 
 #: (where it is met, layer, input shape at batch 64)
 OPS = [
@@ -134,7 +135,7 @@ def main(argv=None) -> None:
         "Command:", "", "```",
         "python benchmarks/pooling_routes.py " + " ".join(sys.argv[1:] if argv is None else argv),
         "```", "",
-        f"Machine: {platform.machine()} CPU, {os.cpu_count()} cores (shared), no GPU; torch {torch.__version__} with "
+        f"Machine: {describe_cpu()}, shared, no GPU; torch {torch.__version__} with "
         f"{args.threads} threads (OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}); Python "
         f"{platform.python_version()}; wall time {wall / 60:.1f} min.", "",
         (__doc__ or "").split("Usage::")[0].split("\n\n", 1)[1].strip(), "",

@@ -28,8 +28,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -41,6 +39,7 @@ from scipy.stats import spearmanr
 
 import zeroscore
 from zeroscore import data, spaces
+from zeroscore.machine import describe_cpu  # noqa: E402
 from zeroscore.settings import data_root
 
 CHEAP = {"params": {}, "flops": {"convention": "naslib"}, "az_complexity": {}, "l2_norm": {}, "synflow": {},
@@ -189,7 +188,7 @@ def report(cells: pd.DataFrame, ours: pd.DataFrame, tiers: list[tuple[dict, int]
     lines.append("Command:\n\n```\nZEROSCORE_DATA=/work/shared/data python benchmarks/proxy_correlation.py "
                  f"--n {args.n} --n-mid {args.n_mid} --n-heavy {args.n_heavy} --seed {args.seed} "
                  f"--threads {args.threads} --out {args.out}\n```\n")
-    lines.append(f"Machine: {platform.machine()} CPU, {os.cpu_count()} cores shared with other jobs, no GPU; "
+    lines.append(f"Machine: {describe_cpu()}, shared with other jobs, no GPU; "
                  f"torch {torch.__version__}, {args.threads} torch thread(s). Scoring time: "
                  f"{df['seconds'].sum() / 60:.1f} min in total (sum of the per-cell times; cheap tier "
                  f"{df['seconds'].iloc[min(args.n_mid, args.n):].mean():.1f} s/cell, all tiers "

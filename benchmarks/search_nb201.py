@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
 import platform
 import re
 import sys
@@ -33,6 +32,8 @@ import time
 from pathlib import Path
 
 import pandas as pd
+
+from zeroscore.machine import describe_cpu  # noqa: E402
 
 DATASETS = {"cifar10": "cifar10", "cifar100": "cifar100", "imagenet16": "imagenet16_standin"}
 ANYTIME_STEP = 10  # evaluations between two points of an anytime curve
@@ -167,7 +168,7 @@ def run(args) -> None:
                        "arch": res.best, "accuracy": acc, "column": col, "archs_scored": res.archs_scored,
                        "evaluations": res.info.get("evaluations", res.archs_scored), "wall_seconds": round(wall, 2),
                        "indicators": indicators, "space": args.space,
-                       "machine": f"{platform.machine()} {os.cpu_count()} cores, {args.threads} torch thread(s)"}
+                       "machine": f"{describe_cpu()}, {args.threads} torch thread(s)"}
                 for other, other_data in DATASETS.items():
                     row[f"acc_{other}"] = lookup_accuracy(args.space, res.best, other_data, root=args.data)[0]
                 points = [{"method": label, "dataset": ds_name, "seed": seed, "space": args.space, **point}
@@ -259,8 +260,8 @@ def report(args) -> str:
             f"| {r.wall_seconds:.0f} |"
         )
     plot = plot_anytime(args)
-    info = (f"torch {torch.__version__}, Python {platform.python_version()}, {platform.machine()} "
-            f"({os.cpu_count()} CPU cores, no GPU), {datetime.date.today().isoformat()}")
+    info = (f"torch {torch.__version__}, Python {platform.python_version()}, {describe_cpu()}, "
+            f"no GPU, {datetime.date.today().isoformat()}")
     return table + "\n\n" + "\n".join(per) + ("\n\n" + plot if plot else "") + "\n\n" + info + "\n"
 
 

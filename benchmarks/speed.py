@@ -40,6 +40,7 @@ import torch.nn.functional as F  # noqa: E402
 
 import zeroscore  # noqa: E402
 from zeroscore import data, spaces  # noqa: E402
+from zeroscore.machine import describe_cpu  # noqa: E402
 
 BATCH_NOTE = """**Why not a batch of 64.** The per-sample indicators cost about one full-batch backward *per sample*
 (`ntk_cond`/`ntk_generalization`: TE-NAS's per-sample Jacobians under train-mode BatchNorm, which couples the samples;
@@ -74,7 +75,7 @@ def fwd_bwd_seconds(model, x, y, repeats: int = 2) -> float:
 
 
 def _machine(device: torch.device) -> str:
-    cpu = f"{platform.machine()} CPU, {os.cpu_count()} cores"
+    cpu = describe_cpu()
     if device.type == "cuda":
         return f"{torch.cuda.get_device_name(device)} (CUDA {torch.version.cuda}), host {cpu}; timed on the GPU"
     return f"{cpu}, no GPU"

@@ -33,13 +33,14 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
-import platform
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from zeroscore.machine import describe_cpu  # noqa: E402
 
 RUNS = Path("runs/sharing")
 #: what the committed run (reduced protocol, seeds 0-2, 2026-12-01) shows; printed only for that setting
@@ -420,7 +421,7 @@ def report(args) -> str:
     lines += [f"![{alt}]({p})" for alt, p in plots]
     import torch
 
-    lines += ["", f"torch {torch.__version__}, {platform.machine()} CPU (2 shared cores), "
+    lines += ["", f"torch {torch.__version__}, {describe_cpu()}, shared, "
               f"{args.threads} thread(s) per process, {datetime.date.today().isoformat()}"]
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text)

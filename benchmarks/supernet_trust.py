@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import platform
 import sys
 from pathlib import Path
 
@@ -26,6 +25,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from oneshot_nb201 import PROTOCOLS  # noqa: E402  (the protocol of the supernets' own table)
+
+from zeroscore.machine import describe_cpu  # noqa: E402
 
 
 def main(argv=None) -> int:
@@ -108,7 +109,7 @@ def main(argv=None) -> int:
     plot = _scatter(rankings, truth, Path(args.out).parent / "plots")
     if plot:
         lines += [f"![one-shot vs true accuracy]({plot})", ""]
-    lines.append(f"torch {torch.__version__}, {platform.machine()} CPU, {args.threads} thread(s), "
+    lines.append(f"torch {torch.__version__}, {describe_cpu()}, {args.threads} thread(s), "
                  f"{datetime.date.today().isoformat()}")
     Path(args.out).write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -225,3 +225,13 @@ def test_reproduction_modules_stay_small(repro):
     assert len(SCRIPT.read_text().splitlines()) <= 150
     # benchmarks/az_inputs.py reads these from the script
     assert {"REPO", "SETTINGS", "_truth", "_arch_sample"} <= set(vars(repro))
+
+
+def test_provenance_names_the_processor_of_cpu_rows(repro):
+    report = importlib.import_module("correlation_report")
+    runs = pd.DataFrame({"run_id": [1, 2, 3], "device": ["cpu", "cuda:0 (H100)", "cpu"],
+                         "torch_version": ["2.13.0+cpu", "2.13.0", "2.13.0+cpu"], "command": ["c", "g", "c"],
+                         "cpu": ["AMD EPYC 9R14", "Intel Xeon (the GPU's host)", None]})  # run 3: an older store
+    scores = pd.DataFrame({"run_id": [1, 1, 2, 3]})
+    prov = report._provenance(scores, runs).set_index("device")["rows"].to_dict()
+    assert prov == {"cpu, AMD EPYC 9R14": 2, "cuda:0 (H100)": 1, "cpu": 1}

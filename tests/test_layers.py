@@ -17,7 +17,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "zeroscore"
 
 LAYERS = [
-    ["zeroscore._version", "zeroscore.errors", "zeroscore.names", "zeroscore.settings"],
+    ["zeroscore._version", "zeroscore.errors", "zeroscore.names", "zeroscore.settings", "zeroscore.machine"],
     ["zeroscore._nn", "zeroscore._modes", "zeroscore._copies", "zeroscore._cpu_routes", "zeroscore.data",
      "zeroscore.spaces", "zeroscore.models"],
     ["zeroscore.probe", "zeroscore.passes"],

@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 import zeroscore
+from zeroscore.machine import cpu_model
 from zeroscore.runner import plan_indicators, score_many
 from zeroscore.store import load_runs, load_scores, open_store, params_hash
 
@@ -103,6 +104,7 @@ def test_store_resume_and_params_hash(tmp_path):
     assert list(runs["rows_written"]) == [4, 0]
     assert runs["torch_version"].iloc[0] == torch.__version__
     assert runs["zeroscore_version"].iloc[0] == zeroscore.__version__
+    assert runs["cpu"].iloc[0] == cpu_model()  # rows from different machines can be told apart
     assert "gaussian" in runs["data"].iloc[0]
     # a new arch and a new indicator: only the missing rows are computed
     _run(ToySpace(), ["4", "8", "16"], tmp_path, indicators=CHEAP + ["linear_regions"])
@@ -384,3 +386,18 @@ def test_process_pool_reproduces_the_serial_run_exactly(tmp_path):
     pd.testing.assert_frame_equal(serial.drop(columns="seconds"), pooled.drop(columns="seconds"), rtol=0, atol=0)
     runs = load_runs(tmp_path / "s.sqlite")
     assert runs["task_threads"].iloc[0] == torch.get_num_threads()
+
+
+@pytest.mark.parametrize("text, model", [
+    ("processor\t: 0\nvendor_id\t: AuthenticAMD\nmodel\t\t: 17\nmodel name\t: AMD EPYC  9R14 96-Core\n",
+     "AMD EPYC 9R14 96-Core"),
+    ("processor\t: 0\nBogoMIPS\t: 50.00\nCPU part\t: 0xd0c\n", None),  # an ARM kernel that names no model
+    ("processor\t: 0\nmodel\t\t: IBM,9080-HEX\n", "IBM,9080-HEX"),
+])
+def test_cpu_model_reads_the_model_name(tmp_path, text, model):
+    import platform
+
+    info = tmp_path / "cpuinfo"
+    info.write_text(text)
+    assert cpu_model(info) == (model or platform.processor() or platform.machine())
+    assert cpu_model(tmp_path / "missing") == (platform.processor() or platform.machine())

@@ -92,9 +92,10 @@ def _versions(threads: int) -> dict:
     import torch
 
     from zeroscore._version import __version__
+    from zeroscore.machine import cpu_model
 
     return {"zeroscore_version": __version__, "torch_version": torch.__version__, "numpy_version": numpy.__version__,
-            "python_version": platform.python_version(), "platform": platform.platform(),
+            "python_version": platform.python_version(), "platform": platform.platform(), "cpu": cpu_model(),
             "torch_threads": torch.get_num_threads(), "task_threads": threads,
             "cuda_available": bool(torch.cuda.is_available())}
 
