@@ -201,3 +201,14 @@ def test_speed_against_references_runs_end_to_end(data_root, tmp_path, benchmark
     assert "The 3 indicators that have a reference, together" in text and "CPU)" in text.splitlines()[0]
     assert "the best of 2 runs for indicators under 3 s" in text
     assert "the median call" in text and "the mean call" in text  # the overhead: best, median and mean of 20 calls
+
+
+@pytest.mark.parametrize("width, columns", [(50, 16), (48, 16), (10, 16), (7, 1)])
+def test_gram_by_column_blocks_is_the_float64_product(width, columns):
+    from zeroscore.passes import gram_float64
+
+    jac = torch.randn(6, width, generator=torch.Generator().manual_seed(width)) * 1e3
+    plain = jac.double() @ jac.double().T
+    gram = gram_float64(jac, columns=columns)
+    assert gram.dtype == torch.float64 and gram.shape == (6, 6)
+    torch.testing.assert_close(gram, plain, rtol=1e-14, atol=0)

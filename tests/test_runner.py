@@ -163,6 +163,12 @@ def test_merge_stores_from_two_machines(tmp_path):
         assert st.merge(tmp_path / "a.sqlite") == 4
         assert st.merge(tmp_path / "b.sqlite") == 2  # arch 5 is already there: kept as it was
         assert st.merge(tmp_path / "b.sqlite") == 0
+    with open_store(tmp_path / "b.sqlite") as st:  # stores travel compressed: a .gz backup merges the same
+        packed = st.backup(tmp_path / "b.sqlite.gz")
+    with open_store(tmp_path / "from_gz.sqlite") as st:
+        assert st.merge(tmp_path / "a.sqlite") == 4 and st.merge(packed) == 2
+    pd.testing.assert_frame_equal(load_scores(tmp_path / "from_gz.sqlite").drop(columns="run_id"),
+                                  load_scores(tmp_path / "m.sqlite").drop(columns="run_id"))
     merged = load_scores(tmp_path / "m.sqlite")
     assert sorted(set(merged["arch"])) == ["4", "5", "6"] and len(merged) == 6
     runs = load_runs(tmp_path / "m.sqlite").set_index("run_id")

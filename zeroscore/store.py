@@ -123,8 +123,20 @@ class Store:
             self._conn = None
 
     def backup(self, destination: str | os.PathLike) -> Path:
-        """A consistent copy of the store, including rows still in its write-ahead log, at ``destination``."""
+        """A consistent copy of the store, including rows still in its write-ahead log, at ``destination``;
+        gzip-compressed where it ends in ``.gz`` (no time stamp in the gzip header, so a committed copy changes
+        only when the store does)."""
         destination = Path(destination)
+        if destination.suffix == ".gz":
+            import gzip
+            import shutil
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                plain = self.backup(Path(tmp) / destination.stem)
+                with open(plain, "rb") as src, gzip.GzipFile(destination, "wb", mtime=0) as dst:
+                    shutil.copyfileobj(src, dst)
+            return destination
         target = sqlite3.connect(str(destination))
         try:
             self.conn.backup(target)
@@ -207,9 +219,20 @@ class Store:
     def merge(self, other: str | os.PathLike) -> int:
         """Copy the runs and score rows of the store at ``other`` into this one (e.g. parts scored on several
         machines). Rows whose key is already here are kept as they are; ``other``'s runs get new ids and its rows
-        point to them. Returns the number of score rows added."""
+        point to them. ``other`` may be gzip-compressed (``*.gz``, how stores travel between machines and how
+        the committed CPU stores are kept). Returns the number of score rows added."""
         if not Path(other).is_file():
             raise StoreError(f"no score store at {other} to merge")
+        if Path(other).suffix == ".gz":
+            import gzip
+            import shutil
+            import tempfile
+
+            with tempfile.TemporaryDirectory() as tmp:
+                plain = Path(tmp) / Path(other).stem
+                with gzip.open(other, "rb") as src, open(plain, "wb") as dst:
+                    shutil.copyfileobj(src, dst)
+                return self.merge(plain)
         # an ordinary connection: a read-only one cannot see rows that are still in the source's -wal file
         src = sqlite3.connect(str(other), timeout=60.0)
         try:
