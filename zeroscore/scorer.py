@@ -207,6 +207,9 @@ class Scorer:
             finally:
                 if bar is not None:
                     bar.close()
+                # free the private copy while the collector is still paused: re-enabling it with thousands of
+                # young objects alive makes the next collection walk (and promote) all of them
+                probe = None
         return result
 
     def score_arch(self, space: Any, arch: Any, inputs: torch.Tensor, targets: torch.Tensor | None = None, *,
