@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 import zeroscore
+from zeroscore.errors import StoreError
 from zeroscore.machine import cpu_model
 from zeroscore.runner import plan_indicators, score_many
 from zeroscore.store import load_runs, load_scores, open_store, params_hash
@@ -169,6 +170,9 @@ def test_merge_stores_from_two_machines(tmp_path):
         assert st.merge(tmp_path / "a.sqlite") == 4 and st.merge(packed) == 2
     pd.testing.assert_frame_equal(load_scores(tmp_path / "from_gz.sqlite").drop(columns="run_id"),
                                   load_scores(tmp_path / "m.sqlite").drop(columns="run_id"))
+    (tmp_path / "cut.sqlite.gz").write_bytes(packed.read_bytes()[:100])
+    with open_store(tmp_path / "m.sqlite") as st, pytest.raises(StoreError, match="cannot unpack .*cut.sqlite.gz"):
+        st.merge(tmp_path / "cut.sqlite.gz")
     merged = load_scores(tmp_path / "m.sqlite")
     assert sorted(set(merged["arch"])) == ["4", "5", "6"] and len(merged) == 6
     runs = load_runs(tmp_path / "m.sqlite").set_index("run_id")

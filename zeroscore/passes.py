@@ -213,7 +213,6 @@ def ntk(probe: Probe, train: bool = True, pattern: str = "*weight*", repeat: int
     return probe.cached(key, run)
 
 
-
 def gram_float64(jac: torch.Tensor, columns: int = 16384) -> torch.Tensor:
     """``J J^T`` in float64. On the CPU accumulated over blocks of ``columns`` columns: a float64 copy of a whole
     NB201 Jacobian at batch 64 is ~0.5 GB, and allocating it cost more than the products (0.39 s against 0.11 s
@@ -226,6 +225,7 @@ def gram_float64(jac: torch.Tensor, columns: int = 16384) -> torch.Tensor:
         block = block.double()
         gram.addmm_(block, block.T)
     return gram
+
 
 def relu_codes(probe: Probe, train: bool = True, inputs: torch.Tensor | None = None) -> list[torch.Tensor]:
     """Binary ReLU codes of a forward pass: a list of ``(N, F_l)`` bool tensors, one per ReLU call.

@@ -230,8 +230,11 @@ class Store:
 
             with tempfile.TemporaryDirectory() as tmp:
                 plain = Path(tmp) / Path(other).stem
-                with gzip.open(other, "rb") as src, open(plain, "wb") as dst:
-                    shutil.copyfileobj(src, dst)
+                try:
+                    with gzip.open(other, "rb") as src, open(plain, "wb") as dst:
+                        shutil.copyfileobj(src, dst)
+                except (OSError, EOFError) as err:  # not gzip, or cut short in transfer
+                    raise StoreError(f"cannot unpack {other} to merge it: {err}") from err
                 return self.merge(plain)
         # an ordinary connection: a read-only one cannot see rows that are still in the source's -wal file
         src = sqlite3.connect(str(other), timeout=60.0)
