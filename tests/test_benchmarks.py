@@ -235,3 +235,26 @@ def test_provenance_names_the_processor_of_cpu_rows(repro):
     scores = pd.DataFrame({"run_id": [1, 1, 2, 3]})
     prov = report._provenance(scores, runs).set_index("device")["rows"].to_dict()
     assert prov == {"cpu, AMD EPYC 9R14": 2, "cuda:0 (H100)": 1, "cpu": 1}
+
+
+CPU_RESCORING = BENCHMARKS / "results" / "cpu_rescoring"
+SIX = "ntk_cond,ntk_generalization,jacobian_isometry,block_isometry,gradsign,grasp"
+
+
+@pytest.mark.parametrize("setting", ["nb201-cifar10", "nb201-cifar100"])
+def test_committed_cpu_store_gives_the_committed_correlations(repro, data_root, tmp_path, setting):
+    """The CPU top-up's store is committed (``cpu_rescoring/stores/``, so that a later machine resumes it instead of
+    scoring from cell 0): the report on it gives the committed table's n and coefficients."""
+    from zeroscore.store import open_store
+
+    committed = pd.read_csv(CPU_RESCORING / f"correlations_{setting}.csv").set_index("indicator")
+    n = int(committed["n"].max())
+    with open_store(tmp_path / "store.sqlite") as store:
+        assert store.merge(CPU_RESCORING / "stores" / f"{setting}.sqlite.gz") >= 6 * n
+    argv = ["--report-only", "--settings", setting, "--indicators", SIX, "--expensive", SIX, "--core", "",
+            "--n", str(n), "--n-expensive", str(n), "--store", str(tmp_path / "store.sqlite"),
+            "--out", str(tmp_path), "--no-plots", "--bootstrap", "20"]
+    assert repro.main(argv) == 0
+    again = pd.read_csv(tmp_path / f"correlations_{setting}.csv").set_index("indicator").loc[committed.index]
+    for column in ["n", "n_failed", "spearman", "kendall", "pearson", "top10"]:
+        np.testing.assert_allclose(again[column], committed[column], atol=1e-4, err_msg=column)
