@@ -136,7 +136,6 @@ def test_ntk_routes_benchmark_runs_and_every_exact_route_is_the_same_jacobian(da
         assert (error > 1e-2) if "approximation" in route else (error < 1e-3), (route, error)
 
 
-
 def test_pooling_routes_benchmark_runs_and_writes_every_row(data_root, tmp_path, benchmark_main):
     """``benchmarks/pooling_routes.py`` end to end with one repeat and one small NB101 network: a row per pooling
     op (the benchmark itself checks that each route's output is the native one) and the network row."""
@@ -149,6 +148,7 @@ def test_pooling_routes_benchmark_runs_and_writes_every_row(data_root, tmp_path,
     assert len(table) == len(pooling.OPS) + 1
     assert all(float(line.rstrip(" |").split(" | ")[-1]) > 0 for line in table)
     assert "Machine: " in text and "logical cores" in text
+
 
 class _CountingNet(nn.Module):
     """Counts its forward calls in a list its private copies share."""
