@@ -70,7 +70,7 @@ timeout -s INT -k 30 $(( LEFT + 20 )) python3 benchmarks/reproduce_correlations.
 grep "prefix" "$OUT/reproduce_$PART.log" | tail -n 4
 kill $SMI 2>/dev/null
 # Only the rows scored by this command come back (the whole store can exceed what $OUT returns), gzipped;
-# gunzip, then merge them into the local store with zeroscore.store.Store(...).merge(path).
+# merge them into the local store with zeroscore.store.open_store(store).merge(path) (it reads the .gz).
 python3 - "$STORE" "$OUT/gpu_${PART}_new.sqlite" "$START" <<'EOF'
 import gzip, os, shutil, sqlite3, sys
 src, dst_path, start = sqlite3.connect(sys.argv[1]), sys.argv[2], float(sys.argv[3])
