@@ -9,6 +9,7 @@ import pytest
 import torch
 
 from zeroscore import data
+from zeroscore.errors import UsageError
 from zeroscore.settings import DataNotFoundError
 
 
@@ -168,6 +169,14 @@ def test_bad_arguments(data_root):
         data.load_batch("cifar10", root=data_root, split="valid")
     with pytest.raises(ValueError, match="batch_size"):
         data.load_batch("cifar100", root=data_root, batch_size=10_000)
+
+
+def test_a_batch_size_passed_as_the_root_is_named():
+    # load_batch's second parameter is the data location: a number there fails with the slip named, not in pathlib
+    with pytest.raises(UsageError, match=r"got int 64 .*batch_size=\.\.\. by name"):
+        data.load_batch("cifar10", 64)
+    with pytest.raises(UsageError, match="must be a path"):
+        data.load_batch("cifar10", root=["/data"])
 
 
 # ------------------------------------------------------------------ names, missing and damaged files

@@ -228,6 +228,18 @@ def test_synflow_stays_finite_beyond_float64_products():
                                                                              rel=1e-12)
 
 
+@pytest.mark.parametrize("scale", [1e-200, 1e-130])
+def test_synflow_stays_exact_below_float64_products(scale):
+    # w * dR/dw = scale**2 per layer: 1e-400 underflows float64 (the log-space fallback), 1e-260 stays above the
+    # plain sum's 1e-280 guard (the reference's float64 sum): both give the exact value
+    model = nn.Sequential(nn.Linear(1, 1, bias=False), nn.Linear(1, 1, bias=False)).double()
+    with torch.no_grad():
+        for m in model:
+            m.weight.fill_(scale)
+    expected = math.log(2) + 2 * math.log(scale)
+    assert score1(model, torch.randn(3, 1).double(), None, "synflow") == pytest.approx(expected, rel=1e-12)
+
+
 # ---------------------------------------------------------------------------------------------- Jacobian proxies
 def batch_jacobian(model, x):
     xr = x.clone().requires_grad_(True)

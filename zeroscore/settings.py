@@ -31,7 +31,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from zeroscore.errors import DataNotFoundError
+from zeroscore.errors import DataNotFoundError, UsageError
 
 __all__ = ["ENV_VAR", "default_root", "data_root", "resolve_root", "where_hint", "DataNotFoundError"]
 
@@ -51,6 +51,12 @@ def default_root() -> Path:
 def resolve_root(root: str | os.PathLike | None = None) -> tuple[Path, str]:
     """``(data location, how it was set)``; how is ``"argument"``, ``"$ZEROSCORE_DATA"`` or ``"default cache"``."""
     if root is not None:
+        if not isinstance(root, (str, os.PathLike)):
+            # load_batch("cifar10", 64) passes 64 as the root: name the slip rather than failing inside pathlib
+            hint = " (a number here is usually a batch size passed by position: pass batch_size=... by name)" \
+                if isinstance(root, (int, float)) and not isinstance(root, bool) else ""
+            raise UsageError(f"the data location must be a path (str or os.PathLike), got "
+                             f"{type(root).__name__} {root!r}{hint}")
         return Path(root).expanduser(), HOW_ARGUMENT
     env = os.environ.get(ENV_VAR)
     if env:
