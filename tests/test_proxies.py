@@ -526,6 +526,12 @@ def test_az_components_by_hand(img_batch):
     assert r["az_trainability"] == pytest.approx(sum(t) / 2, rel=1e-5)
     assert r["az_complexity"] == r["flops"]
 
+    # alone, the trainability component gives the same value and computes no channel covariance
+    probe = Probe(ThreeBlocks(), x, y, seed=0)
+    alone = zeroscore.get_indicator("az_trainability", init=None, inputs="data").compute(probe)
+    assert alone == pytest.approx(r["az_trainability"], rel=1e-12)
+    assert not [k for k in probe._cache if k[0] == "az_expressivity"]
+
 
 def test_az_default_input_is_a_seeded_gaussian_batch_of_the_batch_shape(img_batch):
     # the reference's NB201 protocol: az_nas gets no loader, compute_nas_score draws torch.randn(batch shape)

@@ -121,14 +121,16 @@ def az_features(probe, init: str | None = "kaiming_fanin", bn_train: bool = True
 
 def az_components(probe, init: str | None = "kaiming_fanin", bn_train: bool = True,
                   blocks: tuple[str, ...] | None = None, inputs: str = "gaussian",
-                  trainability: bool = True) -> dict:
-    """Per-block expressivity scores and, if asked, per-pair trainability scores (each cached per arguments)."""
+                  trainability: bool = False) -> dict:
+    """``names`` of the blocks and their per-block expressivity scores, or with ``trainability`` the per-pair
+    trainability scores instead (each cached per arguments: ``az_trainability`` alone computes no covariance)."""
     key = (init, bn_train, blocks, inputs)
     # a graph only when a trainability component is computed now or coming in this call: it back-propagates
     feats = az_features(probe, *key, graph=trainability or "az_trainability" in probe.planned)
-    out = {"names": [n for n, _ in feats],
-           "expressivity": probe.cached(("az_expressivity", *key), lambda: [expressivity_of(f) for _, f in feats])}
-    if trainability:
+    out: dict = {"names": [n for n, _ in feats]}
+    if not trainability:
+        out["expressivity"] = probe.cached(("az_expressivity", *key), lambda: [expressivity_of(f) for _, f in feats])
+    else:
 
         def run():
             gen = probe.generator("az_nas", init, bn_train)

@@ -61,8 +61,8 @@ class Synflow(Indicator):
                     grads = torch.func.grad(total)(selected)
             else:
                 grads = torch.func.grad(total)(selected)
-        logs = [_log_abs_dot(selected[n], grads[n]) for n in names]
-        logs = [v for v in logs if v is not None]
+        per_layer = (_log_abs_dot(selected[n], grads[n]) for n in names)
+        logs = [v for v in per_layer if v is not None]
         if not logs:
             return -math.inf
         return float(torch.logsumexp(torch.stack(logs), 0))
