@@ -8,7 +8,8 @@
 #             NB201 settings
 #       rest:  the three NATS-Bench SSS settings and NB101
 #       topup: the NB201 and SSS settings (or $SETTINGS), resuming $STORE (default runs/gpu_topup.sqlite,
-#              carried in); the rows it scores come back as $OUT/gpu_topup_new.sqlite.gz
+#              carried in; a new one starts from benchmarks/results/cpu_rescoring/stores/); the rows it scores
+#              come back as $OUT/gpu_topup_new.sqlite.gz
 # SECONDS: wall-time budget of the whole command (default 560). The reproduction runs WORKERS processes (default
 # 14) that share the GPU (through MPS when MPS=1 and it starts); its three tiers get SHARE_CORE/SHARE_CHEAP/
 # SHARE_EXPENSIVE (default 0.4/0.25/0.25) of the time left, the rest is slack for the architectures in flight.
@@ -45,7 +46,15 @@ case "$PART" in
     tail -n 5 "$OUT/gpu_tests_topup.log"
     # NB101 networks are ~5x bigger: with 15 processes on one GPU some ran out of memory, so NB101 gets its
     # own command with fewer workers (SETTINGS=nb101-cifar10 WORKERS=6)
-    SETTINGS=${SETTINGS:-nb201-cifar10,nb201-cifar100,nb201-imagenet16,sss-cifar10,sss-cifar100,sss-imagenet16} ;;
+    SETTINGS=${SETTINGS:-nb201-cifar10,nb201-cifar100,nb201-imagenet16,sss-cifar10,sss-cifar100,sss-imagenet16}
+    # a fresh store starts from the committed CPU stores of the six per-sample indicators (the store's key has no
+    # device: the GPU then scores only the cells the CPU did not; their rows keep their own machine and command)
+    if [ ! -e "$STORE" ]; then
+      for seed_store in benchmarks/results/cpu_rescoring/stores/*.sqlite.gz; do
+        python3 -c "import sys; from zeroscore.store import open_store; open_store(sys.argv[1]).merge(sys.argv[2])" \
+          "$STORE" "$seed_store" && echo "started from $seed_store"
+      done
+    fi ;;
   *) echo "unknown PART $PART"; exit 2 ;;
 esac
 if [ "${MPS:-0}" = 1 ] && command -v nvidia-cuda-mps-control > /dev/null; then
